@@ -1,0 +1,48 @@
+import type { InstancesSpec } from '../config/index.js';
+import { formatBytes } from '../config/index.js';
+import type { Capacity } from './capacity.js';
+
+/** A worker count and the one line that explains it to the user. */
+export interface InstanceDecision {
+  count: number;
+  reason: string;
+}
+
+/** Turn `-i N|max|auto` into a count, explaining which limit decided it. */
+export function resolveInstances(
+  spec: InstancesSpec,
+  capacity: Capacity,
+  workerMemory: number,
+  from: 'option' | 'DROVER_INSTANCES' = 'option',
+): InstanceDecision {
+  const asked = (value: string) => (from === 'option' ? `-i ${value}` : `DROVER_INSTANCES=${value}`);
+  if (typeof spec === 'number') return { count: spec, reason: `${plural(spec)}: ${asked(String(spec))}` };
+
+  const cpuCount = Math.max(1, Math.floor(capacity.cpuAllowance));
+  const cpuReason = describeCpu(capacity);
+  if (spec === 'max') return { count: cpuCount, reason: `${plural(cpuCount)}: ${asked('max')}, ${cpuReason}` };
+
+  const memoryCount = Math.max(1, Math.floor(capacity.memoryLimit / workerMemory));
+  const count = Math.min(cpuCount, memoryCount);
+  const memoryName = capacity.memoryLimitedBy === 'cgroup memory limit' ? 'cgroup memory limit' : 'memory';
+  const memoryReason = `${memoryName} ${formatBytes(capacity.memoryLimit)} fits ${memoryCount} at ${formatBytes(workerMemory)} each`;
+  return { count, reason: `${plural(count)}: ${cpuReason}; ${memoryReason}` };
+}
+
+function describeCpu(capacity: Capacity): string {
+  const allowance = Number.isInteger(capacity.cpuAllowance) ? String(capacity.cpuAllowance) : capacity.cpuAllowance.toFixed(1);
+  switch (capacity.cpuLimitedBy) {
+    case 'cgroup CPU quota':
+      return `cgroup CPU quota ${capacity.cpuAllowance.toFixed(1)} of ${capacity.hostCpus} CPUs`;
+    case 'cgroup cpuset':
+      return `cgroup cpuset ${allowance} of ${capacity.hostCpus} CPUs`;
+    case 'CPU affinity':
+      return `CPU affinity ${allowance} of ${capacity.hostCpus} CPUs`;
+    case 'host':
+      return `${allowance} CPUs`;
+  }
+}
+
+function plural(count: number): string {
+  return count === 1 ? '1 worker' : `${count} workers`;
+}

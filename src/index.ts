@@ -1,0 +1,6 @@
+// The programmatic API: the same supervisor the CLI runs.
+export { Supervisor, RestartPolicy } from './supervisor/index.js';
+export type { CrashReport, SupervisorEvents, SupervisorResult, WorkerAddress, WorkerInfo, WorkerState } from './supervisor/index.js';
+export { validateAppOptions, APP_DEFAULTS, type AppInput, type AppOptions, type InstancesSpec } from './config/index.js';
+export { detectCapacity, resolveInstances, type Capacity, type InstanceDecision } from './capacity/index.js';
+export { DroverError, InvalidOptionError, ERROR_CATALOG, type ErrorCode } from './errors/index.js';

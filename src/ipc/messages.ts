@@ -1,0 +1,70 @@
+// The messages drover's supervisor and worker runtime exchange over the cluster IPC
+// channel. The app may use the same channel (process.send), so every message of ours
+// carries the `drover` tag and everything else is left alone.
+
+export const PROTOCOL_TAG = 'drover';
+export const PROTOCOL_VERSION = 1;
+
+/** An error as it crosses the process boundary. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: string;
+  /** Set on listen errors (EADDRINUSE, EACCES). */
+  port?: number;
+  address?: string;
+  stack?: string;
+}
+
+/** Figures a draining worker reports. */
+export interface DrainReport {
+  /** Requests that were still in flight when the drain began. */
+  inFlightAtStart: number;
+  /** Connections open when the drain began (HTTP, upgraded and raw TCP). */
+  connectionsAtStart: number;
+  /** Idle keep-alive connections closed by drover after the idle grace. */
+  idleClosed: number;
+}
+
+export type WorkerMessage =
+  /** An exception is about to kill the worker; sent before Node prints it. */
+  | { type: 'fatal'; error: SerializedError }
+  /** The drain began: what is still open. */
+  | { type: 'draining'; report: DrainReport }
+  /** Everything closed; the worker exits next. Replies to `shutdown`. */
+  | { type: 'drained'; report: DrainReport };
+
+export type SupervisorMessage =
+  /** Stop accepting connections, finish what is in flight, then exit. */
+  { type: 'shutdown'; reason: 'stop' | 'reload' | 'scale' };
+
+/** The envelope around either side's messages: tag, version and a sequence number. */
+export type Envelope<M> = M & {
+  [PROTOCOL_TAG]: typeof PROTOCOL_VERSION;
+  seq: number;
+  /** The `seq` of the message this one answers. */
+  ack?: number;
+};
+
+export function isEnvelope<M extends { type: string }>(value: unknown): value is Envelope<M> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<string, unknown>)[PROTOCOL_TAG] === PROTOCOL_VERSION &&
+    typeof (value as Record<string, unknown>).type === 'string' &&
+    typeof (value as Record<string, unknown>).seq === 'number'
+  );
+}
+
+export function serializeError(error: unknown): SerializedError {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
+  const fields = error as Error & { code?: unknown; port?: unknown; address?: unknown };
+  return {
+    name: error.name,
+    message: error.message,
+    ...(typeof fields.code === 'string' ? { code: fields.code } : {}),
+    ...(typeof fields.port === 'number' ? { port: fields.port } : {}),
+    ...(typeof fields.address === 'string' ? { address: fields.address } : {}),
+    ...(error.stack ? { stack: error.stack } : {}),
+  };
+}

@@ -1,0 +1,61 @@
+import { formatDuration } from '../config/index.js';
+import { describeExitAfter } from '../supervisor/describe-exit.js';
+import type { Supervisor, WorkerAddress, WorkerInfo } from '../supervisor/index.js';
+
+/** Where the supervisor's own lines go: notes to stdout, problems to stderr. */
+export interface Output {
+  info(line: string): void;
+  warn(line: string): void;
+}
+
+export const consoleOutput: Output = {
+  info: (line) => process.stdout.write(`${line}\n`),
+  warn: (line) => process.stderr.write(`${line}\n`),
+};
+
+/** Print one line per supervisor event, each prefixed with the app's name. */
+export function reportSupervisor(supervisor: Supervisor, output: Output = consoleOutput): void {
+  const prefix = `[drover] ${supervisor.app.name}:`;
+  const info = (line: string) => output.info(`${prefix} ${line}`);
+  const warn = (line: string) => output.warn(`${prefix} ${line}`);
+  const who = (worker: WorkerInfo) => `worker ${worker.slot} (pid ${worker.pid})`;
+
+  supervisor.on('ready', (workers, address) => {
+    const where = address ? ` on ${describeAddress(address)}` : '';
+    info(`${workers.length} worker${workers.length === 1 ? '' : 's'} listening${where} (pids ${workers.map((w) => w.pid).join(', ')})`);
+  });
+  supervisor.on('slow-listen', (worker, waited) =>
+    warn(`${who(worker)} is not listening after ${formatDuration(waited)}; still waiting (listen_timeout)`),
+  );
+  supervisor.on('crash', (report) => {
+    const how = describeExitAfter(report.code, report.signal, report.uptime);
+    const cause = report.cause ? (report.sameCauseAsBefore ? ' (same error as before)' : `: ${report.cause}`) : '';
+    const next =
+      report.decision.action === 'restart'
+        ? `; restarting in ${formatDuration(report.decision.delay)}${report.unstable ? ` (${report.decision.unstableInARow}/${supervisor.app.max_restarts} quick crashes)` : ''}`
+        : '';
+    warn(`${who(report.worker)} ${report.unstable ? 'crashed on start' : 'crashed'} with ${how}${cause}${next}`);
+  });
+  supervisor.on('give-up', (error) => {
+    const [first, ...rest] = error.message.split('\n');
+    warn([`${first} [${error.code}]`, ...rest].join('\n'));
+  });
+  supervisor.on('stopping', (reason) => info(`${reason}: draining ${supervisor.workers.length} worker(s), kill_timeout ${formatDuration(supervisor.app.kill_timeout)}`));
+  supervisor.on('killed', (worker, report, why) => {
+    const open = report ? ` (${report.inFlightAtStart} request(s) in flight and ${report.connectionsAtStart} connection(s) open when the drain began)` : '';
+    warn(`${who(worker)} ${why === 'forced' ? 'killed by a second signal' : `still draining at kill_timeout: killed`}${open}`);
+  });
+  supervisor.on('exit', (result) => {
+    if (result.error) warn(`stopped with exit code ${result.exitCode}`);
+    else info('all workers drained; stopped');
+  });
+}
+
+function describeAddress(address: WorkerAddress): string {
+  if (address.addressType === -1 || address.addressType === 'udp4' || address.addressType === 'udp6') {
+    return `${address.address ?? ''}:${address.port}`;
+  }
+  const wildcard = address.address === null || address.address === '::' || address.address === '0.0.0.0';
+  const host = wildcard ? 'localhost' : address.address!.includes(':') ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}

@@ -1,0 +1,44 @@
+import type { DroverError } from '../errors/index.js';
+import type { DrainReport } from '../ipc/messages.js';
+import type { RestartDecision } from './restart-policy.js';
+import type { WorkerAddress, WorkerInfo } from './worker-handle.js';
+
+/** Why a worker exited without being asked to, and what drover does about it. */
+export interface CrashReport {
+  worker: WorkerInfo;
+  code: number | null;
+  signal: string | null;
+  uptime: number;
+  /** Died before min_uptime. */
+  unstable: boolean;
+  /** One line: the fatal exception, or the last stderr line that names an error. */
+  cause: string | undefined;
+  /** The same cause as the crash before it: reports may skip repeating it. */
+  sameCauseAsBefore: boolean;
+  stderrTail: string[];
+  decision: RestartDecision | { action: 'none' };
+}
+
+/** How the supervisor ended. */
+export interface SupervisorResult {
+  exitCode: number;
+  /** Why drover stopped the app on its own, if it did. */
+  error: DroverError | undefined;
+  /** Slots whose worker was killed before it finished draining. */
+  forced: number[];
+}
+
+export interface SupervisorEvents {
+  spawn: [worker: WorkerInfo];
+  listening: [worker: WorkerInfo, address: WorkerAddress];
+  /** Every slot has listened once: the app is up. */
+  ready: [workers: WorkerInfo[], address: WorkerAddress | undefined];
+  'slow-listen': [worker: WorkerInfo, waitedMs: number];
+  crash: [report: CrashReport];
+  'give-up': [error: DroverError];
+  stopping: [reason: string];
+  draining: [worker: WorkerInfo, report: DrainReport];
+  drained: [worker: WorkerInfo, report: DrainReport];
+  killed: [worker: WorkerInfo, report: DrainReport | undefined, why: 'kill_timeout' | 'forced'];
+  exit: [result: SupervisorResult];
+}

@@ -1,0 +1,44 @@
+import cluster from 'node:cluster';
+import { Channel } from '../ipc/channel.js';
+import { serializeError, type SupervisorMessage, type WorkerMessage } from '../ipc/messages.js';
+import { drainServers } from './drain.js';
+import { ServerTracker } from './server-tracker.js';
+
+// The worker runtime: preloaded with `--import` into every worker before the app's own
+// script, which then runs unchanged as the main module (CJS, ESM or TypeScript through
+// a loader). It finds the app's servers, drains them on request, and reports a fatal
+// exception before Node prints it. The app imports nothing from drover for any of this.
+
+if (cluster.isWorker && typeof process.send === 'function') startRuntime();
+
+function startRuntime(): void {
+  const tracker = new ServerTracker();
+  // node:cluster keeps a worker alive through its IPC channel for ever, so an app that
+  // has finished would idle instead of exiting. The channel keeps the worker alive only
+  // while a server listens (in round-robin mode connections arrive over it), which
+  // makes a worker's life the same as the script's under plain `node`.
+  tracker.onListeningChange = (listening) => (listening > 0 ? process.channel?.ref() : process.channel?.unref());
+  tracker.install();
+
+  let shutdown: Promise<void> | undefined;
+  const beginShutdown = (ack?: number): Promise<void> =>
+    (shutdown ??= drainServers(tracker, (report) => channel.send({ type: 'draining', report })).then((report) => {
+      channel.send({ type: 'drained', report }, ack);
+      process.exit(0);
+    }));
+
+  const channel = new Channel<WorkerMessage, SupervisorMessage>((message) => process.send!(message), {
+    shutdown: (message) => void beginShutdown(message.seq),
+  });
+  process.on('message', (message) => channel.receive(message));
+  process.channel?.unref();
+
+  process.on('uncaughtExceptionMonitor', (error) => {
+    // With an uncaughtException handler of its own the app survives: not fatal.
+    if (process.listenerCount('uncaughtException') === 0) channel.send({ type: 'fatal', error: serializeError(error) });
+  });
+
+  // Ctrl-C reaches every process in the terminal's group, and `kill` may target one
+  // worker: either way a signal means "drain", never "drop what is in flight".
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void beginShutdown());
+}

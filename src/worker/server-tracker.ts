@@ -1,0 +1,113 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import net from 'node:net';
+
+// Finds every server the app creates, with no change to the app: `listen()` on any
+// net.Server (http, https, express, fastify all end there) registers the server, and
+// the tracker then follows its connections and requests. That is what lets a drain
+// close keep-alive connections only when no request can be on them.
+
+/** What the tracker knows about one connection. */
+export interface ConnectionState {
+  readonly socket: net.Socket;
+  /** Requests received on it and not yet answered. */
+  active: number;
+  /** Accepted by an HTTP(S) server; raw TCP connections are never "idle" to drover. */
+  readonly http: boolean;
+  /** Handed over to the app by an HTTP upgrade (WebSocket): the app owns it now. */
+  upgraded: boolean;
+  idleTimer: NodeJS.Timeout | undefined;
+}
+
+/** Called during a drain when a connection has nothing in flight. */
+export type IdleListener = (connection: ConnectionState) => void;
+
+export class ServerTracker {
+  /** Servers listening now, or asked to. */
+  readonly servers = new Set<net.Server>();
+  readonly connections = new Map<net.Socket, ConnectionState>();
+  readonly inFlight = new Set<ServerResponse>();
+  requestsServed = 0;
+  draining = false;
+  /** Called with the number of listening (or about to listen) servers whenever it changes. */
+  onListeningChange: (listening: number) => void = () => undefined;
+  readonly #known = new WeakSet<net.Server>();
+  #onIdle: IdleListener | undefined;
+  #onConnectionClosed: (() => void) | undefined;
+
+  /** Patch `net.Server.prototype.listen` so that every server the app starts is tracked. */
+  install(): void {
+    const originalListen = net.Server.prototype.listen;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const tracker = this;
+    net.Server.prototype.listen = function listen(this: net.Server, ...args: unknown[]) {
+      tracker.track(this);
+      tracker.onListeningChange(tracker.servers.size);
+      return (originalListen as (...a: unknown[]) => net.Server).apply(this, args);
+    } as typeof originalListen;
+  }
+
+  /** Start following a server's connections and requests; a server may listen again after closing. */
+  track(server: net.Server): void {
+    this.servers.add(server);
+    if (this.#known.has(server)) return;
+    this.#known.add(server);
+    server.on('close', () => {
+      this.servers.delete(server);
+      this.onListeningChange(this.servers.size);
+    });
+    const http = isHttpServer(server);
+    server.on('connection', (socket: net.Socket) => this.#onConnection(socket, http));
+    // Ours runs before the app's handler, so that a response started while draining
+    // is sent with `Connection: close` even when the handler answers synchronously.
+    server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res));
+    // Listening for 'upgrade' changes how Node treats upgrade requests, so only join
+    // once the app itself listens for them.
+    const onUpgrade = (_req: IncomingMessage, socket: net.Socket) => {
+      const state = this.connections.get(socket);
+      if (state) state.upgraded = true;
+    };
+    server.on('newListener', (event: string | symbol) => {
+      if (event === 'upgrade' && !server.listeners('upgrade').includes(onUpgrade)) server.prependListener('upgrade', onUpgrade);
+    });
+  }
+
+  /** Route drain notifications: idle connections, and each connection that closes. */
+  watchDrain(onIdle: IdleListener, onConnectionClosed: () => void): void {
+    this.#onIdle = onIdle;
+    this.#onConnectionClosed = onConnectionClosed;
+  }
+
+  #onConnection(socket: net.Socket, http: boolean): void {
+    const state: ConnectionState = { socket, active: 0, http, upgraded: false, idleTimer: undefined };
+    this.connections.set(socket, state);
+    socket.once('close', () => {
+      clearTimeout(state.idleTimer);
+      this.connections.delete(socket);
+      this.#onConnectionClosed?.();
+    });
+    // A connection that arrives as the drain starts is idle until it sends something.
+    if (this.draining) this.#onIdle?.(state);
+  }
+
+  #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const state = this.connections.get(req.socket);
+    this.requestsServed += 1;
+    this.inFlight.add(res);
+    if (state) {
+      state.active += 1;
+      clearTimeout(state.idleTimer);
+    }
+    if (this.draining) res.shouldKeepAlive = false;
+    res.once('close', () => {
+      this.inFlight.delete(res);
+      if (!state) return;
+      state.active -= 1;
+      if (this.draining && state.active === 0) this.#onIdle?.(state);
+    });
+  }
+}
+
+// http.Server and https.Server share no prototype but both can close idle connections.
+function isHttpServer(server: net.Server): boolean {
+  return typeof (server as net.Server & { closeIdleConnections?: unknown }).closeIdleConnections === 'function';
+}
