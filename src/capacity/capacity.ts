@@ -35,14 +35,16 @@ export function detectCapacity(facts: HostFacts = currentHostFacts()): Capacity 
   const hostCpus = Math.max(1, facts.hostCpus);
   let cpuAllowance = hostCpus;
   let cpuLimitedBy: Capacity['cpuLimitedBy'] = 'host';
-  // The tightest limit decides; on a tie the most specific name is the most useful to print.
+  // The tightest limit below the host's count decides; on a tie the later, more
+  // specific name (the quota) is the more useful one to print.
   const candidates: [number | undefined, Capacity['cpuLimitedBy']][] = [
     [facts.availableParallelism, 'CPU affinity'],
     [limits.cpusetCount, 'cgroup cpuset'],
     [limits.cpuQuota, 'cgroup CPU quota'],
   ];
   for (const [value, source] of candidates) {
-    if (value !== undefined && value > 0 && value <= cpuAllowance && (value < cpuAllowance || source !== 'CPU affinity')) {
+    if (value === undefined || value <= 0 || value >= hostCpus) continue;
+    if (value <= cpuAllowance) {
       cpuAllowance = value;
       cpuLimitedBy = source;
     }

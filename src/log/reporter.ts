@@ -34,9 +34,11 @@ export function reportSupervisor(supervisor: Supervisor, output: Output = consol
       report.decision.action === 'restart'
         ? `; restarting in ${formatDuration(report.decision.delay)}${report.unstable ? ` (${report.decision.unstableInARow}/${supervisor.app.max_restarts} quick crashes)` : ''}`
         : '';
-    warn(`${who(report.worker)} ${report.unstable ? 'crashed on start' : 'crashed'} with ${how}${cause}${next}`);
+    warn(`${who(report.worker)} ${report.listened ? 'crashed' : 'crashed on start'} with ${how}${cause}${next}`);
   });
+  let explained: unknown;
   supervisor.on('give-up', (error) => {
+    explained = error;
     const [first, ...rest] = error.message.split('\n');
     warn([`${first} [${error.code}]`, ...rest].join('\n'));
   });
@@ -46,6 +48,7 @@ export function reportSupervisor(supervisor: Supervisor, output: Output = consol
     warn(`${who(worker)} ${why === 'forced' ? 'killed by a second signal' : `still draining at kill_timeout: killed`}${open}`);
   });
   supervisor.on('exit', (result) => {
+    if (result.error && result.error !== explained) warn(`${result.error.message} [${result.error.code}]`);
     if (result.error) warn(`stopped with exit code ${result.exitCode}`);
     else info('all workers drained; stopped');
   });

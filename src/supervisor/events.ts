@@ -11,6 +11,8 @@ export interface CrashReport {
   uptime: number;
   /** Died before min_uptime. */
   unstable: boolean;
+  /** Had listened on its port before it died. */
+  listened: boolean;
   /** One line: the fatal exception, or the last stderr line that names an error. */
   cause: string | undefined;
   /** The same cause as the crash before it: reports may skip repeating it. */

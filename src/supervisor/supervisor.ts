@@ -156,7 +156,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
     const stopReason = this.#gaveUp ? undefined : this.#fatalStartError(handle, code, signal, unstable);
     const decision = this.#gaveUp || stopReason ? ({ action: 'none' } as const) : this.#policy.onCrash(handle.slot, unstable);
-    this.emit('crash', { worker: handle.info, code, signal, uptime, unstable, cause, sameCauseAsBefore, stderrTail, decision });
+    this.emit('crash', {
+      worker: handle.info,
+      code,
+      signal,
+      uptime,
+      unstable,
+      listened: handle.listened,
+      cause,
+      sameCauseAsBefore,
+      stderrTail,
+      decision,
+    });
     if (stopReason) this.#giveUp(stopReason);
 
     if (decision.action === 'give-up') {

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { describe, it } from 'node:test';
+import { DroverProcess, example, fixture, runDrover } from '../helpers/drover-process.js';
+import { freePort } from '../helpers/http.js';
+
+// Each bad input gets one clear message and a non-zero exit: no stack trace from
+// drover, no fork storm, nothing left running.
+
+const STACK_FRAME = /^\s+at /m;
+
+describe('bad input', () => {
+  it('missing script: names the file and where it looked', async () => {
+    const result = await runDrover(['run', 'no-such-app.js']);
+    assert.equal(result.code, 2);
+    assert.equal(result.stderr, `drover: script not found: no-such-app.js (looked for ${process.cwd()}/no-such-app.js) [DROVER_E_SCRIPT_NOT_FOUND]\n`);
+  });
+
+  it('no script at all: commander says which argument is missing', async () => {
+    const result = await runDrover(['run']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^error: missing required argument 'script'/);
+  });
+
+  it('a script Node.js cannot run', async () => {
+    const result = await runDrover(['run', 'test/fixtures/apps/not-node.py']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^drover: test\/fixtures\/apps\/not-node\.py: drover runs Node\.js scripts \(\.js, \.cjs, \.mjs, \.ts, \.cts, \.mts\).*\[DROVER_E_UNSUPPORTED_SCRIPT\]\n$/);
+  });
+
+  for (const bad of ['0', 'many', '-1', '1.5']) {
+    it(`-i ${bad}: expected a positive integer, max or auto`, async () => {
+      const result = await runDrover(['run', example('hello/server.js'), '-i', bad]);
+      assert.equal(result.code, 2);
+      assert.equal(
+        result.stderr,
+        `drover: -i/--instances: expected a positive integer, 'max' or 'auto', got '${bad}' [DROVER_E_INVALID_OPTION]\n`,
+      );
+    });
+  }
+
+  it('DROVER_INSTANCES with a bad value names the variable', async () => {
+    const result = await runDrover(['run', example('hello/server.js')], { env: { DROVER_INSTANCES: 'lots' } });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^drover: DROVER_INSTANCES: expected a positive integer, 'max' or 'auto', got 'lots'/);
+  });
+
+  it('a malformed duration names the flag, the expected form and the value', async () => {
+    const result = await runDrover(['run', example('hello/server.js'), '--kill-timeout', 'soon']);
+    assert.equal(result.code, 2);
+    assert.equal(result.stderr, `drover: --kill-timeout: expected a duration in milliseconds or like "5s", got 'soon' [DROVER_E_INVALID_OPTION]\n`);
+  });
+
+  it('--env without KEY=VALUE', async () => {
+    const result = await runDrover(['run', example('hello/server.js'), '--env', 'PORT']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^drover: --env: expected KEY=VALUE, got 'PORT'/);
+  });
+
+  it('unknown option: suggests the closest one', async () => {
+    const result = await runDrover(['run', example('hello/server.js'), '--instnces', '2']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^error: unknown option '--instnces'\n\(Did you mean --instances\?\)/);
+  });
+
+  it('unknown command: suggests the closest one', async () => {
+    const result = await runDrover(['rnu', 'app.js']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /unknown command 'rnu'\n\(Did you mean run\?\)/);
+  });
+
+  it('script that throws at import: its error once, then a crash-loop stop, not a fork storm', async () => {
+    const result = await runDrover(['run', fixture('throws-on-import.cjs'), '-i', '1', '--max-restarts', '3']);
+    assert.equal(result.code, 3);
+    assert.equal(result.output.match(/crashed on start/g)?.length, 4, 'exactly max_restarts + 1 starts');
+    // The stack is printed once, in the final message; later crashes say "same error".
+    assert.equal(result.output.match(/at Object\.<anonymous> \(.*throws-on-import\.cjs:2:7\)/g)?.length, 1);
+    assert.equal(result.output.match(/\(same error as before\)/g)?.length, 3);
+    assert.match(result.stderr, /crashed on start with exit code 1 after \d+ ms: Error: DATABASE_URL is not set/);
+    assert.match(result.stderr, /crash loop: 4 crashes in a row .*\[DROVER_E_CRASH_LOOP\]/);
+    assert.deepEqual(result.leftover, []);
+  });
+
+  it('ESM script that throws at import: the same', async () => {
+    const result = await runDrover(['run', fixture('throws-on-import.mjs'), '-i', '1', '--max-restarts', '2']);
+    assert.equal(result.code, 3);
+    assert.match(result.stderr, /crashed on start with exit code 1 after \d+ ms: TypeError: cannot read config/);
+    assert.match(result.stderr, /DROVER_E_CRASH_LOOP/);
+  });
+
+  it('port already in use by another process: says which port, once, without a stack', async () => {
+    const port = await freePort();
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen(port, '127.0.0.1', resolve));
+    try {
+      const result = await runDrover(['run', example('hello/server.js'), '-i', '2'], { env: { PORT: String(port) } });
+      assert.equal(result.code, 3);
+      const messages = result.stderr.split('\n').filter((line) => line.includes('DROVER_E_PORT_IN_USE'));
+      assert.equal(messages.length, 1);
+      assert.match(messages[0]!, new RegExp(`port ${port} is already in use by another process \\(EADDRINUSE\\)`));
+      assert.doesNotMatch(result.output, STACK_FRAME);
+      assert.ok((result.output.match(/crashed on start/g)?.length ?? 0) <= 2, 'no restart after EADDRINUSE');
+      assert.deepEqual(result.leftover, []);
+    } finally {
+      squatter.close();
+    }
+  });
+
+  it('app that exits 0 right away: says so instead of restarting', async () => {
+    const result = await runDrover(['run', fixture('exits-zero.cjs'), '-i', '1']);
+    assert.equal(result.code, 3);
+    assert.match(result.stderr, /the app exited on its own with exit code 0 \d+ ms after start, without listening on a port.*\[DROVER_E_EXITED_ON_START\]/);
+    assert.equal(result.output.match(/crashed on start/g)?.length, 1);
+  });
+
+  it('worker that never listens: one warning per worker at listen_timeout', async () => {
+    const drover = new DroverProcess(['run', fixture('never-listens.cjs'), '-i', '2', '--listen-timeout', '300']);
+    await drover.waitForOutput(/worker 1 \(pid \d+\) is not listening after 300 ms; still waiting \(listen_timeout\)/);
+    await drover.waitForOutput(/worker 0 \(pid \d+\) is not listening after 300 ms/);
+    drover.signal('SIGTERM');
+    assert.equal((await drover.exited).code, 0);
+    assert.equal(drover.stderr.match(/is not listening/g)?.length, 2);
+  });
+});

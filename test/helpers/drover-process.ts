@@ -1,0 +1,131 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { after } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+// Start the real `drover` CLI as a child process, in its own process group, so that a
+// test can signal it like a user would and clean up every process it started (the
+// supervisor and its workers) even when the test fails.
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const CLI = `${ROOT}dist/cli/main.js`;
+export const fixture = (name: string) => `${ROOT}test/fixtures/apps/${name}`;
+export const example = (path: string) => `${ROOT}examples/${path}`;
+
+const started = new Set<DroverProcess>();
+after(() => {
+  for (const drover of started) drover.killGroup();
+});
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export class DroverProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<Exit>;
+  stdout = '';
+  stderr = '';
+
+  constructor(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
+    this.child = spawn(process.execPath, [CLI, ...args], {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, ...options.env },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    started.add(this);
+    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
+    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
+    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get output(): string {
+    return this.stdout + this.stderr;
+  }
+
+  /** Resolve with the match once the combined output matches, or fail after `timeoutMs`. */
+  async waitForOutput(pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = this.output.match(pattern);
+      if (match) return match;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; output so far:\n${this.output}`);
+      await sleep(25);
+    }
+  }
+
+  /** Wait for the "N workers listening" line. */
+  async waitUntilListening(timeoutMs = 10_000): Promise<void> {
+    await this.waitForOutput(/workers? listening on/, timeoutMs);
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  /** SIGKILL everything left in the process group: the supervisor and any worker. */
+  killGroup(): void {
+    try {
+      process.kill(-this.pid, 'SIGKILL');
+    } catch {
+      // Nothing left.
+    }
+  }
+
+  /** Pids still alive in this run's process group (supervisor and workers). */
+  groupPids(): number[] {
+    return processGroupMembers(this.pid);
+  }
+}
+
+/** Run drover to completion and return its exit and output. */
+export async function runDrover(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}) {
+  const drover = new DroverProcess(args, options);
+  const timer = setTimeout(() => drover.killGroup(), options.timeoutMs ?? 30_000);
+  const exit = await drover.exited;
+  clearTimeout(timer);
+  return { ...exit, stdout: drover.stdout, stderr: drover.stderr, output: drover.output, leftover: drover.groupPids() };
+}
+
+/** Pids whose process group is `pgid`, from /proc (Linux). Zombies do not count. */
+export function processGroupMembers(pgid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command name: state ppid pgrp ...
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === pgid && state !== 'Z') pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Poll until `check` returns true, or fail after `timeoutMs`. */
+export async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(25);
+  }
+}
