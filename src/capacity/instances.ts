@@ -1,5 +1,5 @@
 import type { InstancesSpec } from '../config/index.js';
-import { formatBytes } from '../config/index.js';
+import { formatBytes } from '../config/units.js';
 import type { Capacity } from './capacity.js';
 
 /** A worker count and the one line that explains it to the user. */

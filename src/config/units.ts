@@ -1,3 +1,4 @@
+// Kept free of the option schema (and so of zod): the supervisor loads only what it runs.
 // Durations and sizes as PM2 users write them: 1000, "1000", "2s", "1.5m", "300M", "1G".
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

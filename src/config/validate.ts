@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { z } from 'zod';
+import type { z } from 'zod/v3';
 import { DroverError, InvalidOptionError } from '../errors/index.js';
 import { APP_OPTION_NAMES, appSchema, type AppInput, type AppOptions } from './app-schema.js';
 import { closestMatch } from './closest.js';
@@ -12,8 +12,8 @@ const plainLabel: FieldLabel = (field) => field;
 
 /** Validate an app's options once, apply defaults, resolve paths, and freeze the result. */
 export function validateAppOptions(input: AppInput | Record<string, unknown>, label: FieldLabel = plainLabel): AppOptions {
-  const result = appSchema.safeParse(input, { reportInput: true });
-  if (!result.success) throw new InvalidOptionError(result.error.issues.flatMap((issue) => formatIssue(issue, label)));
+  const result = appSchema.safeParse(input);
+  if (!result.success) throw new InvalidOptionError(result.error.issues.flatMap((issue) => formatIssue(issue, input, label)));
 
   const cwd = path.resolve(result.data.cwd ?? process.cwd());
   const script = path.resolve(cwd, result.data.script);
@@ -36,7 +36,7 @@ function checkScript(script: string, given: string): void {
   }
 }
 
-function formatIssue(issue: z.core.$ZodIssue, label: FieldLabel): string[] {
+function formatIssue(issue: z.ZodIssue, input: unknown, label: FieldLabel): string[] {
   const field = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => {
@@ -45,8 +45,13 @@ function formatIssue(issue: z.core.$ZodIssue, label: FieldLabel): string[] {
       return `${named}: unknown option${suggestion ? `; did you mean '${label(suggestion)}'?` : ''}`;
     });
   }
-  const got = 'input' in issue ? `, got ${describeValue(issue.input)}` : '';
-  return [`${label(field)}: ${issue.message}${got}`];
+  return [`${label(field)}: ${issue.message}, got ${describeValue(valueAt(input, issue.path))}`];
+}
+
+function valueAt(input: unknown, path: (string | number)[]): unknown {
+  let value = input;
+  for (const key of path) value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+  return value;
 }
 
 /** "'abc' (string)", "-1 (number)", "undefined": the value as the user wrote it. */

@@ -1,4 +1,4 @@
-import { formatDuration } from '../config/index.js';
+import { formatDuration } from '../config/units.js';
 import { describeExitAfter } from '../supervisor/describe-exit.js';
 import type { Supervisor, WorkerAddress, WorkerInfo } from '../supervisor/index.js';
 

@@ -1,4 +1,4 @@
-import { formatDuration } from '../config/index.js';
+import { formatDuration } from '../config/units.js';
 
 /** "exit code 1", "signal SIGKILL": how a process ended, in the words a person reads. */
 export function describeExit(code: number | null, signal: string | null): string {

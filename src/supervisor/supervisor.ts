@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import type { AppOptions } from '../config/index.js';
-import { formatDuration } from '../config/index.js';
+import { formatDuration } from '../config/units.js';
 import { DroverError } from '../errors/index.js';
 import type { SerializedError } from '../ipc/messages.js';
 import { describeExit, describeExitAfter, summarizeCause } from './describe-exit.js';

@@ -1,0 +1,135 @@
+// Shared by the bench scripts: start a server under some supervisor, wait for its
+// first answer, measure its RSS, load it with autocannon, stop it.
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+export const ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+export async function freePort() {
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Start `node <args>` in its own process group; resolves once GET / answers, with the time that took. */
+export async function startServer(args, port) {
+  const started = performance.now();
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+    detached: true,
+  });
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited early: node ${args.join(' ')}`);
+    if (await answers(port)) break;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return { child, coldStartMs: performance.now() - started };
+}
+
+function answers(port) {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 200));
+    });
+    req.on('error', () => resolve(false));
+  });
+}
+
+/** Stop a server started by startServer: SIGTERM, then SIGKILL the group after 5 s. */
+export async function stopServer({ child }) {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => killGroup(child), 5000);
+  await exited;
+  clearTimeout(timer);
+  killGroup(child);
+}
+
+function killGroup(child) {
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Resident memory of one process, in MB. */
+export function rssMb(pid) {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : NaN;
+}
+
+const HAS_WRK = (() => {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (error) {
+    // wrk prints its version and exits 1.
+    return error.status === 1;
+  }
+})();
+
+/** Which load generator `load` uses: wrk (C, light on the CPU the servers need) when installed, else autocannon. */
+export const LOAD_TOOL = HAS_WRK ? 'wrk' : 'autocannon';
+
+/** Load a URL over keep-alive connections; returns req/s, p99 (ms) and failed requests. */
+export async function load(url, { connections, duration }) {
+  return HAS_WRK ? loadWithWrk(url, { connections, duration }) : loadWithAutocannon(url, { connections, duration });
+}
+
+async function loadWithAutocannon(url, { connections, duration }) {
+  const result = await autocannon({ url, connections, duration });
+  return {
+    rps: result.requests.average,
+    p99: result.latency.p99,
+    failed: result.errors + result.timeouts + result.non2xx,
+    total: result.requests.total,
+  };
+}
+
+function loadWithWrk(url, { connections, duration }) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('wrk', ['-t2', `-c${connections}`, `-d${duration}s`, '--latency', url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk) => (out += chunk));
+    child.on('error', reject);
+    child.on('exit', () => {
+      const number = (pattern) => Number(pattern.exec(out)?.[1] ?? 0);
+      const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+      const errors = socketErrors ? socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0;
+      resolve({
+        rps: number(/Requests\/sec:\s+([\d.]+)/),
+        p99: toMs(/\s99%\s+([\d.]+\w+)/.exec(out)?.[1]),
+        failed: errors + number(/Non-2xx or 3xx responses: (\d+)/),
+        total: number(/(\d+) requests in/),
+      });
+    });
+  });
+}
+
+function toMs(text) {
+  const match = /^([\d.]+)(us|ms|s)$/.exec(text ?? '');
+  if (!match) return NaN;
+  const scale = { us: 0.001, ms: 1, s: 1000 }[match[2]];
+  return Math.round(Number(match[1]) * scale * 100) / 100;
+}
+
+export const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+export function option(name, fallback) {
+  const at = process.argv.indexOf(`--${name}`);
+  return at === -1 ? fallback : Number(process.argv[at + 1]);
+}

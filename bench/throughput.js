@@ -1,0 +1,64 @@
+// Throughput of the hello example: drover run -i 2 vs a bare node:cluster script with
+// 2 workers vs a single process, alternated round by round in one run, on a
+// hello-world route and a CPU-bound route. Prints medians and ratios.
+//
+//   node bench/throughput.js [--rounds 3] [--duration 5] [--connections 50] [--workers 2]
+import { LOAD_TOOL, ROOT, freePort, load, median, option, rssMb, startServer, stopServer } from './lib.js';
+
+const rounds = option('rounds', 3);
+const duration = option('duration', 5);
+const connections = option('connections', 50);
+const workers = option('workers', 2);
+const app = 'examples/hello/server.js';
+
+const targets = {
+  drover: ['dist/cli/main.js', 'run', app, '-i', String(workers)],
+  'bare cluster': ['bench/bare-cluster.cjs', app, String(workers)],
+  single: [app],
+};
+const routes = ['/', '/cpu'];
+const results = {};
+
+console.log(`throughput: ${LOAD_TOOL}, ${rounds} rounds x ${duration} s, ${connections} keep-alive connections, ${workers} workers, node ${process.version}, ${ROOT}`);
+for (let round = 1; round <= rounds; round++) {
+  for (const [name, args] of Object.entries(targets)) {
+    const port = await freePort();
+    const server = await startServer(args, port);
+    const supervisorRss = rssMb(server.child.pid);
+    for (const route of routes) {
+      const url = `http://127.0.0.1:${port}${route}`;
+      await load(url, { connections, duration: 1 }); // warm-up
+      const figures = await load(url, { connections, duration });
+      const key = `${name} ${route}`;
+      (results[key] ??= []).push({ ...figures, coldStartMs: server.coldStartMs, supervisorRss });
+      console.log(`round ${round} ${key.padEnd(18)} ${figures.rps.toFixed(0).padStart(7)} req/s  p99 ${String(figures.p99).padStart(4)} ms  failed ${figures.failed}`);
+    }
+    await stopServer(server);
+  }
+}
+
+const summary = (key) => {
+  const runs = results[key];
+  return {
+    rps: median(runs.map((r) => r.rps)),
+    p99: median(runs.map((r) => r.p99)),
+    failed: runs.reduce((sum, r) => sum + r.failed, 0),
+    coldStartMs: median(runs.map((r) => r.coldStartMs)),
+    supervisorRss: median(runs.map((r) => r.supervisorRss)),
+  };
+};
+
+console.log('\nmedians');
+console.log('target             req/s    p99 ms  failed  cold start ms  primary RSS MB');
+for (const key of Object.keys(results)) {
+  const s = summary(key);
+  console.log(
+    `${key.padEnd(18)} ${s.rps.toFixed(0).padStart(7)}  ${String(s.p99).padStart(6)}  ${String(s.failed).padStart(6)}  ${s.coldStartMs.toFixed(0).padStart(13)}  ${s.supervisorRss.toFixed(1).padStart(14)}`,
+  );
+}
+const ratio = (a, b) => (summary(a).rps / summary(b).rps).toFixed(3);
+console.log('\nratios (median req/s)');
+console.log(`hello-world  drover / bare cluster  ${ratio('drover /', 'bare cluster /')}   (target >= 0.97)`);
+console.log(`cpu-bound    drover / bare cluster  ${ratio('drover /cpu', 'bare cluster /cpu')}`);
+console.log(`cpu-bound    drover / single        ${ratio('drover /cpu', 'single /cpu')}   (target >= 1.9 with 2 workers)`);
+console.log(`cpu-bound    bare cluster / single  ${ratio('bare cluster /cpu', 'single /cpu')}`);
