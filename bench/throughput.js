@@ -2,10 +2,10 @@
 // 2 workers vs a single process, alternated round by round in one run, on a
 // hello-world route and a CPU-bound route. Prints medians and ratios.
 //
-//   node bench/throughput.js [--rounds 3] [--duration 5] [--connections 50] [--workers 2]
+//   node bench/throughput.js [--rounds 5] [--duration 5] [--connections 50] [--workers 2]
 import { LOAD_TOOL, ROOT, freePort, load, median, option, rssMb, startServer, stopServer } from './lib.js';
 
-const rounds = option('rounds', 3);
+const rounds = option('rounds', 5);
 const duration = option('duration', 5);
 const connections = option('connections', 50);
 const workers = option('workers', 2);
@@ -21,7 +21,10 @@ const results = {};
 
 console.log(`throughput: ${LOAD_TOOL}, ${rounds} rounds x ${duration} s, ${connections} keep-alive connections, ${workers} workers, node ${process.version}, ${ROOT}`);
 for (let round = 1; round <= rounds; round++) {
-  for (const [name, args] of Object.entries(targets)) {
+  // Rotate the order each round so that drift on a noisy machine hits every target alike.
+  const order = Object.entries(targets);
+  for (let i = 1; i < round; i++) order.push(order.shift());
+  for (const [name, args] of order) {
     const port = await freePort();
     const server = await startServer(args, port);
     const supervisorRss = rssMb(server.child.pid);

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { DrainReport } from '../ipc/messages.js';
-import type { ConnectionState, ServerTracker } from './server-tracker.js';
+import { currentResponse, type ConnectionState, type ServerTracker } from './server-tracker.js';
 
 /** How long an idle keep-alive connection may stay open during a drain, waiting for one last request. */
 export const IDLE_GRACE_MS = 500;
@@ -18,11 +18,10 @@ export function drainServers(
   idleGraceMs = IDLE_GRACE_MS,
 ): Promise<DrainReport> {
   const report: DrainReport = {
-    inFlightAtStart: tracker.inFlight.size,
+    inFlightAtStart: tracker.inFlight,
     connectionsAtStart: tracker.connections.size,
     idleClosed: 0,
   };
-  tracker.draining = true;
 
   return new Promise((resolve) => {
     const finishIfEmpty = () => {
@@ -34,25 +33,19 @@ export function drainServers(
       if (connection.upgraded || !connection.http) return;
       clearTimeout(connection.idleTimer);
       connection.idleTimer = setTimeout(() => {
-        if (connection.active > 0 || connection.upgraded) return;
+        if (connection.upgraded || currentResponse(connection.socket)) return;
         report.idleClosed += 1;
         connection.socket.destroy();
       }, idleGraceMs);
     };
-    tracker.watchDrain(closeWhenStillIdle, finishIfEmpty);
 
     for (const server of tracker.servers) {
       // net's close, not http's: since Node 19 http's close() also drops idle keep-alive
       // connections at once, which is exactly the race that loses requests.
       if (server.listening) net.Server.prototype.close.call(server);
     }
-    for (const res of tracker.inFlight) {
-      if (!res.headersSent) res.shouldKeepAlive = false;
-    }
+    tracker.startDraining(closeWhenStillIdle, finishIfEmpty);
     onStart(report);
-    for (const connection of tracker.connections.values()) {
-      if (connection.active === 0) closeWhenStillIdle(connection);
-    }
     finishIfEmpty();
   });
 }

@@ -3,14 +3,15 @@ import net from 'node:net';
 
 // Finds every server the app creates, with no change to the app: `listen()` on any
 // net.Server (http, https, express, fastify all end there) registers the server, and
-// the tracker then follows its connections and requests. That is what lets a drain
-// close keep-alive connections only when no request can be on them.
+// the tracker then follows its connections. That is what lets a drain close
+// keep-alive connections only when no request can be on them.
+//
+// Requests cost one counter increment while serving; the per-response bookkeeping a
+// drain needs is attached only once the drain has begun.
 
 /** What the tracker knows about one connection. */
 export interface ConnectionState {
   readonly socket: net.Socket;
-  /** Requests received on it and not yet answered. */
-  active: number;
   /** Accepted by an HTTP(S) server; raw TCP connections are never "idle" to drover. */
   readonly http: boolean;
   /** Handed over to the app by an HTTP upgrade (WebSocket): the app owns it now. */
@@ -25,7 +26,6 @@ export class ServerTracker {
   /** Servers listening now, or asked to. */
   readonly servers = new Set<net.Server>();
   readonly connections = new Map<net.Socket, ConnectionState>();
-  readonly inFlight = new Set<ServerResponse>();
   requestsServed = 0;
   draining = false;
   /** Called with the number of listening (or about to listen) servers whenever it changes. */
@@ -59,7 +59,10 @@ export class ServerTracker {
     server.on('connection', (socket: net.Socket) => this.#onConnection(socket, http));
     // Ours runs before the app's handler, so that a response started while draining
     // is sent with `Connection: close` even when the handler answers synchronously.
-    server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res));
+    server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+      this.requestsServed += 1;
+      if (this.draining) this.#drainResponse(res);
+    });
     // Listening for 'upgrade' changes how Node treats upgrade requests, so only join
     // once the app itself listens for them.
     const onUpgrade = (_req: IncomingMessage, socket: net.Socket) => {
@@ -71,14 +74,31 @@ export class ServerTracker {
     });
   }
 
-  /** Route drain notifications: idle connections, and each connection that closes. */
-  watchDrain(onIdle: IdleListener, onConnectionClosed: () => void): void {
+  /** Requests being answered now: connections with a response in progress. */
+  get inFlight(): number {
+    let count = 0;
+    for (const socket of this.connections.keys()) if (currentResponse(socket)) count += 1;
+    return count;
+  }
+
+  /**
+   * Enter draining: every response not yet started will carry `Connection: close`, and
+   * `onIdle` hears of each HTTP connection with nothing in flight, now and whenever
+   * one becomes so; `onConnectionClosed` hears of every connection that closes.
+   */
+  startDraining(onIdle: IdleListener, onConnectionClosed: () => void): void {
+    this.draining = true;
     this.#onIdle = onIdle;
     this.#onConnectionClosed = onConnectionClosed;
+    for (const state of this.connections.values()) {
+      const res = currentResponse(state.socket);
+      if (res) this.#drainResponse(res);
+      else onIdle(state);
+    }
   }
 
   #onConnection(socket: net.Socket, http: boolean): void {
-    const state: ConnectionState = { socket, active: 0, http, upgraded: false, idleTimer: undefined };
+    const state: ConnectionState = { socket, http, upgraded: false, idleTimer: undefined };
     this.connections.set(socket, state);
     socket.once('close', () => {
       clearTimeout(state.idleTimer);
@@ -89,22 +109,24 @@ export class ServerTracker {
     if (this.draining) this.#onIdle?.(state);
   }
 
-  #onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const state = this.connections.get(req.socket);
-    this.requestsServed += 1;
-    this.inFlight.add(res);
-    if (state) {
-      state.active += 1;
-      clearTimeout(state.idleTimer);
-    }
-    if (this.draining) res.shouldKeepAlive = false;
+  #drainResponse(res: ServerResponse): void {
+    if (!res.headersSent) res.shouldKeepAlive = false;
+    const state = this.connections.get(res.socket as net.Socket);
+    if (!state) return;
+    clearTimeout(state.idleTimer);
+    // If the headers had already gone out with keep-alive, the connection outlives
+    // this response and is idle once it ends.
     res.once('close', () => {
-      this.inFlight.delete(res);
-      if (!state) return;
-      state.active -= 1;
-      if (this.draining && state.active === 0) this.#onIdle?.(state);
+      if (!currentResponse(state.socket) && !state.socket.destroyed) this.#onIdle?.(state);
     });
   }
+}
+
+// Node's HTTP server keeps the response being written on `socket._httpMessage` and
+// clears it when the response ends: the one reliable, cost-free "busy" flag. It has
+// been there since Node 0.x; tools such as http-terminator rely on it too.
+export function currentResponse(socket: net.Socket): ServerResponse | undefined {
+  return ((socket as net.Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined) || undefined;
 }
 
 // http.Server and https.Server share no prototype but both can close idle connections.

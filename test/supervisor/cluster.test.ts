@@ -95,6 +95,25 @@ describe('drover run -i 2', () => {
     await waitFor(() => processGroupMembers(drover.pid).length === 0, 3000, 'no process left in the group');
   });
 
+  it('serves a request sent on an idle keep-alive connection during the drain, with Connection: close', async () => {
+    const { drover, url } = await startHello(1);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const first = await get(`${url}/`, { agent });
+    assert.equal(first.headers.connection, 'keep-alive');
+    // Keeps the worker draining while the idle connection is reused.
+    const slow = get(`${url}/slow?ms=800`);
+    await sleep(100);
+    drover.signal('SIGTERM');
+    await drover.waitForOutput(/SIGTERM received/);
+    const second = await get(`${url}/`, { agent });
+    agent.destroy();
+    assert.equal(second.status, 200);
+    assert.equal(second.headers.connection, 'close');
+    assert.equal(second.json<Answer>().pid, first.json<Answer>().pid, 'the same worker answered on the same connection');
+    assert.equal((await slow).status, 200);
+    assert.deepEqual(await drover.exited, { code: 0, signal: null });
+  });
+
   it('kills a worker still draining at kill_timeout and exits non-zero, saying so', async () => {
     const { drover, url } = await startHello(1, ['--kill-timeout', '500']);
     const slow = get(`${url}/slow?ms=5000`).catch((error: Error) => error);
