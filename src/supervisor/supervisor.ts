@@ -121,7 +121,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     );
     worker.on('listening', (address: WorkerAddress) => this.#onListening(handle, address));
     worker.on('exit', (code: number | null, signal: string | null) => this.#onExit(handle, code, signal));
-    // A worker that dies before its IPC is up reports the error here, not via 'exit' alone.
+    // Sending to a worker that has just died emits 'error'; its 'exit' tells the story.
     worker.on('error', () => undefined);
     // Should the app have been asked to stop while this worker was being forked.
     if (this.#stopping) handle.requestShutdown('stop');
