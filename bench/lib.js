@@ -1,7 +1,7 @@
 // Shared by the bench scripts: start a server under some supervisor, wait for its
 // first answer, measure its RSS, load it with autocannon, stop it.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +61,30 @@ function killGroup(child) {
     // Already gone.
   }
 }
+
+/**
+ * CPU seconds used so far by every process in a process group (the supervisor and its
+ * workers), from /proc. Throughput on a 2-core machine shared with the load generator
+ * is noisy; CPU time per request is not, so the bench prints both.
+ */
+export function groupCpuSeconds(pgid) {
+  let ticks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // After the name: state(0) ppid(1) pgrp(2) ... utime(11) stime(12)
+      if (Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return ticks / CLOCK_TICKS;
+}
+
+// USER_HZ: 100 on every Linux that Node supports.
+const CLOCK_TICKS = 100;
 
 /** Resident memory of one process, in MB. */
 export function rssMb(pid) {

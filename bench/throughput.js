@@ -3,7 +3,7 @@
 // hello-world route and a CPU-bound route. Prints medians and ratios.
 //
 //   node bench/throughput.js [--rounds 5] [--duration 5] [--connections 50] [--workers 2]
-import { LOAD_TOOL, ROOT, freePort, load, median, option, rssMb, startServer, stopServer } from './lib.js';
+import { LOAD_TOOL, ROOT, freePort, groupCpuSeconds, load, median, option, rssMb, startServer, stopServer } from './lib.js';
 
 const rounds = option('rounds', 5);
 const duration = option('duration', 5);
@@ -31,10 +31,15 @@ for (let round = 1; round <= rounds; round++) {
     for (const route of routes) {
       const url = `http://127.0.0.1:${port}${route}`;
       await load(url, { connections, duration: 1 }); // warm-up
+      const cpuBefore = groupCpuSeconds(server.child.pid);
       const figures = await load(url, { connections, duration });
+      const cpuUsPerRequest = ((groupCpuSeconds(server.child.pid) - cpuBefore) * 1e6) / figures.total;
       const key = `${name} ${route}`;
-      (results[key] ??= []).push({ ...figures, coldStartMs: server.coldStartMs, supervisorRss });
-      console.log(`round ${round} ${key.padEnd(18)} ${figures.rps.toFixed(0).padStart(7)} req/s  p99 ${String(figures.p99).padStart(4)} ms  failed ${figures.failed}`);
+      (results[key] ??= []).push({ ...figures, cpuUsPerRequest, round, coldStartMs: server.coldStartMs, supervisorRss });
+      console.log(
+        `round ${round} ${key.padEnd(18)} ${figures.rps.toFixed(0).padStart(7)} req/s  p99 ${String(figures.p99).padStart(6)} ms  ` +
+          `${cpuUsPerRequest.toFixed(1).padStart(7)} us CPU/request  failed ${figures.failed}`,
+      );
     }
     await stopServer(server);
   }
@@ -45,6 +50,7 @@ const summary = (key) => {
   return {
     rps: median(runs.map((r) => r.rps)),
     p99: median(runs.map((r) => r.p99)),
+    cpu: median(runs.map((r) => r.cpuUsPerRequest)),
     failed: runs.reduce((sum, r) => sum + r.failed, 0),
     coldStartMs: median(runs.map((r) => r.coldStartMs)),
     supervisorRss: median(runs.map((r) => r.supervisorRss)),
@@ -52,16 +58,27 @@ const summary = (key) => {
 };
 
 console.log('\nmedians');
-console.log('target             req/s    p99 ms  failed  cold start ms  primary RSS MB');
+console.log('target               req/s    p99 ms  us CPU/req  failed  cold start ms  primary RSS MB');
 for (const key of Object.keys(results)) {
   const s = summary(key);
   console.log(
-    `${key.padEnd(18)} ${s.rps.toFixed(0).padStart(7)}  ${String(s.p99).padStart(6)}  ${String(s.failed).padStart(6)}  ${s.coldStartMs.toFixed(0).padStart(13)}  ${s.supervisorRss.toFixed(1).padStart(14)}`,
+    `${key.padEnd(18)} ${s.rps.toFixed(0).padStart(7)}  ${s.p99.toFixed(2).padStart(8)}  ${s.cpu.toFixed(1).padStart(10)}  ${String(s.failed).padStart(6)}  ` +
+      `${s.coldStartMs.toFixed(0).padStart(13)}  ${s.supervisorRss.toFixed(1).padStart(14)}`,
   );
 }
-const ratio = (a, b) => (summary(a).rps / summary(b).rps).toFixed(3);
-console.log('\nratios (median req/s)');
-console.log(`hello-world  drover / bare cluster  ${ratio('drover /', 'bare cluster /')}   (target >= 0.97)`);
-console.log(`cpu-bound    drover / bare cluster  ${ratio('drover /cpu', 'bare cluster /cpu')}`);
-console.log(`cpu-bound    drover / single        ${ratio('drover /cpu', 'single /cpu')}   (target >= 1.9 with 2 workers)`);
-console.log(`cpu-bound    bare cluster / single  ${ratio('bare cluster /cpu', 'single /cpu')}`);
+
+// Ratios of req/s are taken round by round (the two targets ran minutes apart at
+// most) and the median of those is printed; CPU per request is compared the same way.
+const pairedRatio = (a, b, field) => {
+  const ratios = results[a].map((run) => {
+    const other = results[b].find((r) => r.round === run.round);
+    return run[field] / other[field];
+  });
+  return median(ratios).toFixed(3);
+};
+console.log('\nratios (median of per-round ratios)');
+console.log(`hello-world  drover / bare cluster  req/s ${pairedRatio('drover /', 'bare cluster /', 'rps')}   (target >= 0.97)`);
+console.log(`hello-world  drover / bare cluster  CPU per request ${pairedRatio('drover /', 'bare cluster /', 'cpuUsPerRequest')}   (1.000 = no overhead)`);
+console.log(`cpu-bound    drover / bare cluster  req/s ${pairedRatio('drover /cpu', 'bare cluster /cpu', 'rps')}`);
+console.log(`cpu-bound    drover / single        req/s ${pairedRatio('drover /cpu', 'single /cpu', 'rps')}   (target >= 1.9 with 2 workers)`);
+console.log(`cpu-bound    bare cluster / single  req/s ${pairedRatio('bare cluster /cpu', 'single /cpu', 'rps')}`);

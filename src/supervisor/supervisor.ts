@@ -45,7 +45,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#writeStderrLine = options.writeStderrLine ?? ((line) => process.stderr.write(`${line}\n`));
   }
 
-  /** The workers alive now, by slot. */
+  /** The workers alive now, in slot order. */
   get workers(): WorkerHandle[] {
     return [...this.#slots.values()].filter((handle) => handle.live);
   }
@@ -82,6 +82,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** A second signal: kill what is left now. */
   forceStop(): void {
     this.stop('forced stop');
+    clearTimeout(this.#killTimer);
     this.#killAll('forced');
   }
 
@@ -123,8 +124,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     worker.on('exit', (code: number | null, signal: string | null) => this.#onExit(handle, code, signal));
     // Sending to a worker that has just died emits 'error'; its 'exit' tells the story.
     worker.on('error', () => undefined);
-    // Should the app have been asked to stop while this worker was being forked.
-    if (this.#stopping) handle.requestShutdown('stop');
   }
 
   #onListening(handle: WorkerHandle, address: WorkerAddress): void {
