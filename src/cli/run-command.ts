@@ -9,7 +9,7 @@ export interface RunFlags {
   instances?: string;
   name?: string;
   nodeArgs?: string;
-  env: string[];
+  env?: string[];
   cwd?: string;
   minUptime?: string;
   maxRestarts?: string;
@@ -34,7 +34,7 @@ export async function runCommand(script: string, appArgs: string[], flags: RunFl
   const input: AppInput = {
     script,
     args: appArgs,
-    env: parseEnvPairs(flags.env),
+    env: parseEnvPairs(flags.env ?? []),
     ...defined({
       name: flags.name,
       cwd: flags.cwd,
