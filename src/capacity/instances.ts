@@ -9,17 +9,16 @@ export interface InstanceDecision {
 }
 
 /** Turn `-i N|max|auto` into a count, explaining which limit decided it. */
-export function resolveInstances(
-  spec: InstancesSpec,
-  capacity: Capacity,
-  workerMemory: number,
-  from: 'option' | 'DROVER_INSTANCES' = 'option',
-): InstanceDecision {
-  const asked = (value: string) => (from === 'option' ? `-i ${value}` : `DROVER_INSTANCES=${value}`);
-  if (typeof spec === 'number') return { count: spec, reason: `${plural(spec)}: ${asked(String(spec))}` };
-
+export function resolveInstances(spec: InstancesSpec, capacity: Capacity, workerMemory: number, askedAs = '-i '): InstanceDecision {
+  const asked = (value: string) => `${askedAs}${value}`;
   const cpuCount = Math.max(1, Math.floor(capacity.cpuAllowance));
   const cpuReason = describeCpu(capacity);
+  if (typeof spec === 'number' && spec > 0) return { count: spec, reason: `${plural(spec)}: ${asked(String(spec))}` };
+  if (typeof spec === 'number') {
+    // PM2's -N: every CPU given but N, and at least one.
+    const count = Math.max(1, cpuCount + spec);
+    return { count, reason: `${plural(count)}: ${asked(String(spec))}, every CPU but ${-spec} of ${cpuReason}` };
+  }
   if (spec === 'max') return { count: cpuCount, reason: `${plural(cpuCount)}: ${asked('max')}, ${cpuReason}` };
 
   const memoryCount = Math.max(1, Math.floor(capacity.memoryLimit / workerMemory));

@@ -1,11 +1,33 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { APP_DEFAULTS } from '../config/index.js';
-import { runCommand, type RunFlags } from './run-command.js';
+import type { AppFlags } from './app-request.js';
+import { configCommand } from './config-command.js';
+import { runCommand } from './run-command.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+// The options that say how to run an app, shared by `run` and `config`. Defaults live
+// in the schema (APP_DEFAULTS); help shows them from there.
+function appOptions(command: Command): Command {
+  return command
+    .option('-i, --instances <n>', "workers: a positive integer, 'max' (every CPU given) or 'auto' (CPUs and memory); default auto, or DROVER_INSTANCES")
+    .option('--name <name>', 'app name in messages (default: the script file name)')
+    .option('--node-args <args>', 'node options for each worker, e.g. "--max-old-space-size=512"')
+    .option('--env <KEY=VALUE|name>', 'set a variable for the workers (repeatable), or select env_<name> of a config file', collect)
+    .option('--only <names>', 'run only these apps of a config file (comma-separated)')
+    .option('--cwd <dir>', 'working directory of the workers (default: the current one, or the config file\'s folder)')
+    .option('--exec-mode <mode>', "'cluster' (workers share the port) or 'fork' (plain processes) (default: cluster)")
+    .option('--min-uptime <ms>', `a worker that dies sooner counts toward a crash loop (default: ${APP_DEFAULTS.min_uptime})`)
+    .option('--max-restarts <n>', `quick crashes in a row before drover stops restarting (default: ${APP_DEFAULTS.max_restarts})`)
+    .option('--exp-backoff-restart-delay <ms>', `first restart delay; x1.5 per crash, capped at 15 s (default: ${APP_DEFAULTS.exp_backoff_restart_delay})`)
+    .option('--restart-delay <ms>', 'a fixed restart delay instead of the backoff (default: 0)')
+    .option('--kill-timeout <ms>', `how long a draining worker may take before SIGKILL (default: ${APP_DEFAULTS.kill_timeout})`)
+    .option('--listen-timeout <ms>', `warn when a worker is not listening after this long (default: ${APP_DEFAULTS.listen_timeout})`)
+    .option('--worker-memory <size>', `memory one worker is assumed to need, for 'auto' (default: ${APP_DEFAULTS.worker_memory / 1024 ** 2}M)`);
+}
 
 /** The `drover` command line. Actions set `process.exitCode`; errors propagate to main. */
 export function buildProgram(): Command {
@@ -16,29 +38,25 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run drover --help for usage)')
     .exitOverride();
 
-  program
-    .command('run')
-    .description('supervise a clustered app in the foreground (Ctrl-C or SIGTERM drains and stops it)')
-    .argument('<script>', 'the app: a .js, .cjs, .mjs or .ts file')
-    .argument('[args...]', 'arguments for the app, after --')
-    .option('-i, --instances <n>', "workers: a positive integer, 'max' (every CPU given) or 'auto' (CPUs and memory); default auto, or DROVER_INSTANCES")
-    .option('--name <name>', 'app name in messages (default: the script file name)')
-    .option('--node-args <args>', 'node options for each worker, e.g. "--max-old-space-size=512 --import tsx"')
-    .option('--env <KEY=VALUE>', 'set an environment variable for the workers (repeatable)', collect)
-    .option('--cwd <dir>', 'working directory of the workers (default: the current one)')
-    // Defaults live in the schema (APP_DEFAULTS); help shows them from there.
-    .option('--min-uptime <ms>', `a worker that dies sooner counts toward a crash loop (default: ${APP_DEFAULTS.min_uptime})`)
-    .option('--max-restarts <n>', `quick crashes in a row before drover stops restarting (default: ${APP_DEFAULTS.max_restarts})`)
-    .option(
-      '--exp-backoff-restart-delay <ms>',
-      `first restart delay; x1.5 per crash, capped at 15 s (default: ${APP_DEFAULTS.exp_backoff_restart_delay})`,
-    )
-    .option('--kill-timeout <ms>', `how long a draining worker may take before SIGKILL (default: ${APP_DEFAULTS.kill_timeout})`)
-    .option('--listen-timeout <ms>', `warn when a worker is not listening after this long (default: ${APP_DEFAULTS.listen_timeout})`)
-    .option('--worker-memory <size>', `memory one worker is assumed to need, for 'auto' (default: ${APP_DEFAULTS.worker_memory / 1024 ** 2}M)`)
-    .action(async (script: string, args: string[], flags: RunFlags) => {
-      process.exitCode = await runCommand(script, args, flags);
-    });
+  appOptions(
+    program
+      .command('run')
+      .description('supervise apps in the foreground (Ctrl-C or SIGTERM drains and stops them)')
+      .argument('[target]', 'a script (.js, .cjs, .mjs, .ts) or a config file; default: a config file in the current directory')
+      .argument('[args...]', 'arguments for a script, after --'),
+  ).action(async (target: string | undefined, args: string[], flags: AppFlags) => {
+    process.exitCode = await runCommand(target, args, flags);
+  });
+
+  appOptions(
+    program
+      .command('config')
+      .description('print the apps as drover would run them: defaults applied, sources shown')
+      .argument('[target]', 'a config file or a script; default: a config file in the current directory')
+      .option('--json', 'print JSON for machines'),
+  ).action(async (target: string | undefined, flags: AppFlags & { json?: boolean }) => {
+    process.exitCode = await configCommand(target, flags);
+  });
 
   return program;
 }

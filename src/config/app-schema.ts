@@ -7,6 +7,12 @@ import { parseDuration, parseSize } from './units.js';
 // the CLI say the same thing. Every field's message reads "expected X"; the formatter
 // adds the field's name and the value received.
 
+/**
+ * How many workers: a positive count, `max` (every CPU given), `auto` (CPUs and
+ * memory), or, from a PM2 file, a negative count meaning "every CPU but N".
+ */
+export type InstancesSpec = number | 'max' | 'auto';
+
 /** A union of the raw forms a field accepts, with one message whatever went wrong. */
 const rawUnion = <A extends z.ZodTypeAny, B extends z.ZodTypeAny>(a: A, b: B, message: string) =>
   z.union([a, b], { errorMap: () => ({ message }) });
@@ -16,40 +22,79 @@ const fail = (ctx: z.RefinementCtx, message: string) => {
   return z.NEVER;
 };
 
-/** How many workers: a positive count, `max` (every CPU given) or `auto` (CPUs and memory). */
-export type InstancesSpec = number | 'max' | 'auto';
+const message = (text: string) => ({ errorMap: () => ({ message: text }) });
 
-const INSTANCES_MESSAGE = "expected a positive integer, 'max' or 'auto'";
-const instances = rawUnion(z.number(), z.string(), INSTANCES_MESSAGE).transform((value, ctx): InstancesSpec => {
+const integerOf = (value: number | string): number =>
+  typeof value === 'number' ? value : /^\s*-?\d+\s*$/.test(value) ? Number(value) : NaN;
+
+/** `-i` on the command line: a positive count, max or auto. */
+const CLI_INSTANCES = "expected a positive integer, 'max' or 'auto'";
+const cliInstances = rawUnion(z.number(), z.string(), CLI_INSTANCES).transform((value, ctx): InstancesSpec => {
   if (value === 'max' || value === 'auto') return value;
-  const count = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
-  return Number.isInteger(count) && count > 0 ? count : fail(ctx, INSTANCES_MESSAGE);
+  const count = integerOf(value);
+  return Number.isInteger(count) && count > 0 ? count : fail(ctx, CLI_INSTANCES);
+});
+
+/** `instances` in a file, as PM2 reads it: also 0 (every CPU) and -N (every CPU but N). */
+const FILE_INSTANCES = "expected an integer (0 = every CPU, -N = every CPU but N), 'max' or 'auto'";
+const fileInstances = rawUnion(z.number(), z.string(), FILE_INSTANCES).transform((value, ctx): InstancesSpec => {
+  if (value === 'max' || value === 'auto') return value;
+  const count = integerOf(value);
+  if (!Number.isInteger(count)) return fail(ctx, FILE_INSTANCES);
+  return count === 0 ? 'max' : count;
 });
 
 function duration(example: string) {
-  const message = `expected a duration in milliseconds or like ${example}`;
-  return rawUnion(z.number(), z.string(), message).transform((value, ctx) => parseDuration(value) ?? fail(ctx, message));
+  const text = `expected a duration in milliseconds or like ${example}`;
+  return rawUnion(z.number(), z.string(), text).transform((value, ctx) => parseDuration(value) ?? fail(ctx, text));
 }
 
 function size(example: string) {
-  const message = `expected a size like ${example} (K, M, G are powers of 1024)`;
-  return rawUnion(z.number(), z.string(), message).transform((value, ctx) => {
+  const text = `expected a size like ${example} (K, M, G are powers of 1024)`;
+  return rawUnion(z.number(), z.string(), text).transform((value, ctx) => {
     const bytes = parseSize(value);
-    return bytes !== undefined && bytes > 0 ? bytes : fail(ctx, message);
+    return bytes !== undefined && bytes > 0 ? bytes : fail(ctx, text);
   });
 }
 
-const COUNT_MESSAGE = 'expected a non-negative integer';
-const count = rawUnion(z.number(), z.string(), COUNT_MESSAGE).transform((value, ctx) => {
-  const n = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
-  return Number.isInteger(n) && n >= 0 ? n : fail(ctx, COUNT_MESSAGE);
+const COUNT = 'expected a non-negative integer';
+const count = rawUnion(z.number(), z.string(), COUNT).transform((value, ctx) => {
+  const n = integerOf(value);
+  return Number.isInteger(n) && n >= 0 ? n : fail(ctx, COUNT);
+});
+
+const port = rawUnion(z.number(), z.string(), 'expected a port number from 1 to 65535').transform((value, ctx) => {
+  const n = integerOf(value);
+  return Number.isInteger(n) && n > 0 && n < 65536 ? n : fail(ctx, 'expected a port number from 1 to 65535');
 });
 
 const stringList = rawUnion(z.string(), z.array(z.string()), 'expected a string or an array of strings').transform((value) =>
   typeof value === 'string' ? splitArgs(value) : value,
 );
 
-const message = (text: string) => ({ errorMap: () => ({ message: text }) });
+const pathList = rawUnion(z.string(), z.array(z.string()), 'expected a path or an array of paths').transform((value) =>
+  typeof value === 'string' ? [value] : value,
+);
+
+const envObject = z.record(
+  z.string(),
+  z.union([z.string(), z.number(), z.boolean()], message('expected a string, number or boolean')).transform(String),
+  message('expected an object of KEY: value pairs'),
+);
+
+const flag = z.boolean(message('expected true or false'));
+const text = (what: string) => z.string(message(`expected ${what}`)).min(1, `expected ${what}`);
+
+const execMode = z
+  .string(message("expected 'cluster' or 'fork'"))
+  .regex(/^(cluster|fork)(_mode)?$/, "expected 'cluster' or 'fork'")
+  .transform((value) => value.replace(/_mode$/, '') as 'cluster' | 'fork');
+
+const exitCodes = rawUnion(z.number().int(), z.array(z.number().int()), 'expected an exit code or an array of exit codes').transform(
+  (value) => (Array.isArray(value) ? value : [value]),
+);
+
+const userOrId = rawUnion(z.number().int().nonnegative(), z.string().min(1), 'expected a user or group name, or a numeric id');
 
 /** Split "--max-old-space-size=512 --import tsx" into arguments, honouring simple quotes. */
 export function splitArgs(line: string): string[] {
@@ -63,45 +108,133 @@ export function splitArgs(line: string): string[] {
 /** The defaults, in one place; README "Options" lists the same values. */
 export const APP_DEFAULTS = {
   instances: 'auto' as InstancesSpec,
+  exec_mode: 'cluster' as 'cluster' | 'fork',
+  instance_var: 'NODE_APP_INSTANCE',
+  autorestart: true,
   // PM2's defaults for the restart policy, except where noted.
   min_uptime: 1000,
   max_restarts: 16,
+  restart_delay: 0,
   // PM2 has no backoff unless asked; a fork storm is never what anyone wants, so it is on.
   exp_backoff_restart_delay: 100,
   // PM2 uses 1600 ms, which cuts ordinary slow requests; 5 s still fits well inside
   // Kubernetes' 30 s termination grace period.
   kill_timeout: 5000,
   listen_timeout: 3000,
+  wait_ready: false,
+  shutdown_with_message: false,
+  merge_logs: false,
+  time: false,
   // What one worker is assumed to need when `auto` divides the memory limit.
   worker_memory: 150 * 1024 * 1024,
 } as const;
 
-export const appSchema = z
-  .object({
-    script: z.string(message('expected the path of a script')).min(1, 'expected the path of a script'),
-    name: z.string(message('expected a string')).min(1, 'expected a non-empty string').optional(),
-    args: stringList.default([]),
-    cwd: z.string(message('expected a directory path')).optional(),
-    instances: instances.default(APP_DEFAULTS.instances),
-    node_args: stringList.default([]),
-    env: z
-      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String), message('expected an object of KEY: value pairs'))
-      .default({}),
-    min_uptime: duration('"1s"').default(APP_DEFAULTS.min_uptime),
-    max_restarts: count.default(APP_DEFAULTS.max_restarts),
-    exp_backoff_restart_delay: duration('"100ms"').default(APP_DEFAULTS.exp_backoff_restart_delay),
-    kill_timeout: duration('"5s"').default(APP_DEFAULTS.kill_timeout),
-    listen_timeout: duration('"3s"').default(APP_DEFAULTS.listen_timeout),
-    worker_memory: size('"150M"').default(APP_DEFAULTS.worker_memory),
-  })
-  .strict();
+/**
+ * PM2 ecosystem files keep PM2's defaults for how many processes and how: one
+ * process in fork mode, or cluster mode once `instances` is set. drover's own
+ * config and the command line default to cluster mode with `auto` workers.
+ */
+export const PM2_FILE_DEFAULTS = { instances: 1, exec_mode: 'fork' } as const;
 
-/** What a user may write: every field but `script` optional, values as strings or numbers. */
-export type AppInput = z.input<typeof appSchema>;
+function buildAppSchema(instances: typeof cliInstances) {
+  return z
+    .object({
+      script: text('the path of a script'),
+      name: text('a non-empty string').optional(),
+      args: stringList.optional(),
+      cwd: text('a directory path').optional(),
+      interpreter: text("'node'").optional(),
+      node_args: stringList.optional(),
+      instances: instances.optional(),
+      exec_mode: execMode.optional(),
+      env: envObject.optional(),
+      instance_var: text('an environment variable name').optional(),
+      increment_var: text('an environment variable name').optional(),
+      port: port.optional(),
+      autorestart: flag.optional(),
+      stop_exit_codes: exitCodes.optional(),
+      min_uptime: duration('"1s"').optional(),
+      max_restarts: count.optional(),
+      restart_delay: duration('"1s"').optional(),
+      exp_backoff_restart_delay: duration('"100ms"').optional(),
+      max_memory_restart: size("'300M'").optional(),
+      kill_timeout: duration('"5s"').optional(),
+      listen_timeout: duration('"3s"').optional(),
+      wait_ready: flag.optional(),
+      shutdown_with_message: flag.optional(),
+      out_file: text('a file path').optional(),
+      error_file: text('a file path').optional(),
+      log_file: rawUnion(z.string().min(1), z.boolean(), 'expected a file path or a boolean').optional(),
+      disable_logs: flag.optional(),
+      merge_logs: flag.optional(),
+      log_date_format: text('a date format like "YYYY-MM-DD HH:mm:ss Z"').optional(),
+      time: flag.optional(),
+      log_type: z.literal('json', message("expected 'json'")).optional(),
+      pid_file: text('a file path').optional(),
+      uid: userOrId.optional(),
+      gid: userOrId.optional(),
+      append_env_to_name: flag.optional(),
+      watch: z.union([z.boolean(), z.string(), z.array(z.string())], message('expected true, false, a path or an array of paths')).optional(),
+      ignore_watch: pathList.optional(),
+      watch_delay: duration('"1s"').optional(),
+      cron_restart: text('a cron pattern like "0 4 * * *"').optional(),
+      worker_memory: size('"150M"').optional(),
+    })
+    .strict();
+}
 
-/** Options after validation and defaults, with absolute paths; frozen. */
-export type AppOptions = Readonly<
-  Omit<z.output<typeof appSchema>, 'name' | 'cwd'> & { name: string; cwd: string }
->;
+/** Options as the command line gives them: `-i` must be positive, max or auto. */
+export const cliAppSchema = buildAppSchema(cliInstances);
+/** Options as a config file gives them: PM2's 0 and -N are allowed for `instances`. */
+export const fileAppSchema = buildAppSchema(fileInstances);
 
-export const APP_OPTION_NAMES = Object.keys(appSchema.shape);
+/** What a user may write for one app: every field but `script` optional, values as strings or numbers. */
+export type AppInput = z.input<typeof fileAppSchema>;
+type ParsedApp = z.output<typeof fileAppSchema>;
+
+/** An app's options after validation and defaults, with absolute paths; frozen. */
+export interface AppOptions {
+  readonly name: string;
+  readonly script: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
+  readonly node_args: readonly string[];
+  readonly instances: InstancesSpec;
+  readonly exec_mode: 'cluster' | 'fork';
+  /** The environment given to every worker (env, env_<name>, port), before per-worker variables. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly instance_var: string;
+  readonly increment_var: string | undefined;
+  readonly autorestart: boolean;
+  readonly stop_exit_codes: readonly number[];
+  readonly min_uptime: number;
+  readonly max_restarts: number;
+  readonly restart_delay: number;
+  readonly exp_backoff_restart_delay: number;
+  readonly max_memory_restart: number | undefined;
+  readonly kill_timeout: number;
+  readonly listen_timeout: number;
+  readonly wait_ready: boolean;
+  readonly shutdown_with_message: boolean;
+  readonly logs: LogOptions;
+  readonly pid_file: string | undefined;
+  readonly uid: number | undefined;
+  readonly gid: number | undefined;
+  readonly worker_memory: number;
+}
+
+/** Where a worker's output goes; undefined paths mean "the supervisor's own stdout/stderr". */
+export interface LogOptions {
+  readonly out_file: string | undefined;
+  readonly error_file: string | undefined;
+  readonly log_file: string | undefined;
+  readonly merge_logs: boolean;
+  /** Prefix each line with a timestamp in this format (`time: true` gives ISO 8601). */
+  readonly date_format: string | undefined;
+  readonly json: boolean;
+}
+
+export type { ParsedApp };
+
+/** The canonical option names, for suggestions. */
+export const APP_OPTION_NAMES: readonly string[] = Object.keys(fileAppSchema.shape);

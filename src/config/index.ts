@@ -1,4 +1,15 @@
-export { APP_DEFAULTS, splitArgs, type AppInput, type AppOptions, type InstancesSpec } from './app-schema.js';
-export { validateAppOptions, type FieldLabel } from './validate.js';
+export {
+  APP_DEFAULTS,
+  PM2_FILE_DEFAULTS,
+  splitArgs,
+  type AppInput,
+  type AppOptions,
+  type InstancesSpec,
+  type LogOptions,
+} from './app-schema.js';
+export { validateAppOptions, describeValue, type FieldLabel, type ValidateOptions } from './validate.js';
+export { loadApps, type AppRequest, type LoadedApps, type OptionOrigin } from './load-apps.js';
+export { CONFIG_FILE_NAMES, isConfigFile } from './config-file.js';
+export { defineConfig, type DroverConfig, type AppConfig } from './define-config.js';
 export { formatBytes, formatDuration, parseDuration, parseSize } from './units.js';
 export { closestMatch } from './closest.js';

@@ -2,29 +2,147 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod/v3';
 import { DroverError, InvalidOptionError } from '../errors/index.js';
-import { APP_OPTION_NAMES, appSchema, type AppInput, type AppOptions } from './app-schema.js';
+import {
+  APP_DEFAULTS,
+  APP_OPTION_NAMES,
+  PM2_FILE_DEFAULTS,
+  cliAppSchema,
+  fileAppSchema,
+  type AppOptions,
+  type LogOptions,
+  type ParsedApp,
+} from './app-schema.js';
 import { closestMatch } from './closest.js';
+import { hasTypeScriptLoader, typeScriptSupport } from './typescript.js';
+import { resolveGroupId, resolveUserId } from './users.js';
 
 /** How a field is named to the user: `--max-restarts` on the CLI, `apps[0].max_restarts` in a file. */
 export type FieldLabel = (field: string) => string;
 
-const plainLabel: FieldLabel = (field) => field;
+export interface ValidateOptions {
+  /** Name fields in messages; default: the field name itself. */
+  label?: FieldLabel;
+  /** `cli` takes `-i` strictly (positive, max, auto); `file` also takes PM2's 0 and -N. */
+  source?: 'cli' | 'file';
+  /** Use PM2's defaults for `instances` and `exec_mode` (one fork process): for PM2 ecosystem files. */
+  pm2Defaults?: boolean;
+  /** Relative `cwd` and `script` resolve from here: the config file's folder, or the current directory. */
+  baseDir?: string;
+  /** The `--env <name>` selected, and the app's `env_<name>` blocks. */
+  envName?: string;
+  namedEnvs?: Record<string, unknown>;
+}
 
 /** Validate an app's options once, apply defaults, resolve paths, and freeze the result. */
-export function validateAppOptions(input: AppInput | Record<string, unknown>, label: FieldLabel = plainLabel): AppOptions {
-  const result = appSchema.safeParse(input);
-  if (!result.success) throw new InvalidOptionError(result.error.issues.flatMap((issue) => formatIssue(issue, input, label)));
+export function validateAppOptions(input: Record<string, unknown>, options: ValidateOptions = {}): AppOptions {
+  const label = options.label ?? ((field: string) => field);
+  const schema = options.source === 'file' ? fileAppSchema : cliAppSchema;
+  const result = schema.safeParse(input);
+  const issues = result.success ? [] : result.error.issues.flatMap((issue) => formatIssue(issue, input, label));
+  const selectedEnv = selectEnv(options, label, issues);
+  if (!result.success || issues.length > 0) throw new InvalidOptionError(issues);
+  return resolveApp(result.data, selectedEnv, options, label);
+}
 
-  const cwd = path.resolve(result.data.cwd ?? process.cwd());
-  const script = path.resolve(cwd, result.data.script);
-  checkScript(script, result.data.script);
-  const name = result.data.name ?? path.basename(script).replace(/\.[^.]+$/, '');
-  return Object.freeze({ ...result.data, script, cwd, name, env: Object.freeze(result.data.env) });
+// `--env production` merges env_production over env, as PM2 does.
+function selectEnv(options: ValidateOptions, label: FieldLabel, issues: string[]): Record<string, string> {
+  if (!options.envName) return {};
+  const block = options.namedEnvs?.[options.envName];
+  if (block === undefined) return {};
+  if (typeof block !== 'object' || block === null || Array.isArray(block)) {
+    issues.push(`${label(`env_${options.envName}`)}: expected an object of KEY: value pairs, got ${describeValue(block)}`);
+    return {};
+  }
+  return Object.fromEntries(Object.entries(block).map(([key, value]) => [key, String(value)]));
+}
+
+function resolveApp(parsed: ParsedApp, selectedEnv: Record<string, string>, options: ValidateOptions, label: FieldLabel): AppOptions {
+  const cwd = path.resolve(options.baseDir ?? process.cwd(), parsed.cwd ?? '.');
+  const script = path.resolve(cwd, parsed.script);
+  checkScript(script, parsed.script, parsed.interpreter, label);
+  let name = parsed.name ?? path.basename(script).replace(/\.[^.]+$/, '');
+  if (parsed.append_env_to_name && options.envName) name = `${name}-${options.envName}`;
+
+  const pm2 = options.pm2Defaults === true;
+  const instances = parsed.instances ?? (pm2 ? PM2_FILE_DEFAULTS.instances : APP_DEFAULTS.instances);
+  const exec_mode = parsed.exec_mode ?? (pm2 && parsed.instances === undefined ? PM2_FILE_DEFAULTS.exec_mode : APP_DEFAULTS.exec_mode);
+  const env: Record<string, string> = { ...parsed.env, ...selectedEnv, ...(parsed.port !== undefined ? { PORT: String(parsed.port) } : {}) };
+  if (parsed.increment_var && !/^\d+$/.test(env[parsed.increment_var] ?? '')) {
+    throw new InvalidOptionError([
+      `${label('increment_var')}: '${parsed.increment_var}' needs a numeric starting value in env (for example env: { ${parsed.increment_var}: 3000 }), got ${describeValue(env[parsed.increment_var])}`,
+    ]);
+  }
+
+  const app: AppOptions = {
+    name,
+    script,
+    args: Object.freeze([...(parsed.args ?? [])]),
+    cwd,
+    node_args: Object.freeze(withTypeScriptLoader(script, parsed.node_args ?? [])),
+    instances,
+    exec_mode,
+    env: Object.freeze(env),
+    instance_var: parsed.instance_var ?? APP_DEFAULTS.instance_var,
+    increment_var: parsed.increment_var,
+    autorestart: parsed.autorestart ?? APP_DEFAULTS.autorestart,
+    stop_exit_codes: Object.freeze([...(parsed.stop_exit_codes ?? [])]),
+    min_uptime: parsed.min_uptime ?? APP_DEFAULTS.min_uptime,
+    max_restarts: parsed.max_restarts ?? APP_DEFAULTS.max_restarts,
+    restart_delay: parsed.restart_delay ?? APP_DEFAULTS.restart_delay,
+    // PM2: a fixed restart_delay replaces the backoff unless both are given.
+    exp_backoff_restart_delay:
+      parsed.exp_backoff_restart_delay ?? (parsed.restart_delay !== undefined ? 0 : APP_DEFAULTS.exp_backoff_restart_delay),
+    max_memory_restart: parsed.max_memory_restart,
+    kill_timeout: parsed.kill_timeout ?? APP_DEFAULTS.kill_timeout,
+    listen_timeout: parsed.listen_timeout ?? APP_DEFAULTS.listen_timeout,
+    wait_ready: parsed.wait_ready ?? APP_DEFAULTS.wait_ready,
+    shutdown_with_message: parsed.shutdown_with_message ?? APP_DEFAULTS.shutdown_with_message,
+    logs: resolveLogs(parsed, cwd),
+    pid_file: parsed.pid_file === undefined ? undefined : path.resolve(cwd, parsed.pid_file),
+    uid: parsed.uid === undefined ? undefined : resolveUserId(parsed.uid, label('uid')),
+    gid: parsed.gid === undefined ? undefined : resolveGroupId(parsed.gid, label('gid')),
+    worker_memory: parsed.worker_memory ?? APP_DEFAULTS.worker_memory,
+  };
+  return Object.freeze(app);
+}
+
+// A .ts script runs with no loader configured: Node's type stripping where it has it,
+// else the project's tsx, else a clear error saying which to add.
+function withTypeScriptLoader(script: string, nodeArgs: string[]): string[] {
+  if (!/\.[cm]?ts$/.test(script) || hasTypeScriptLoader(nodeArgs)) return nodeArgs;
+  const support = typeScriptSupport(script);
+  if (support.kind === 'none') throw new DroverError('DROVER_E_TYPESCRIPT_UNSUPPORTED', `${script}: ${support.advice}`);
+  return [...support.nodeArgs, ...nodeArgs];
+}
+
+// PM2 spells "discard" as "/dev/null" or "NULL"; `disable_logs` discards everything.
+function resolveLogs(parsed: ParsedApp, cwd: string): LogOptions {
+  const discard = parsed.disable_logs === true;
+  const file = (value: string | boolean | undefined): string | undefined => {
+    if (discard) return '/dev/null';
+    if (value === undefined || value === false) return undefined;
+    if (value === true) return undefined;
+    return value === 'NULL' || value === '/dev/null' ? '/dev/null' : path.resolve(cwd, value);
+  };
+  return Object.freeze({
+    out_file: file(parsed.out_file),
+    error_file: file(parsed.error_file),
+    log_file: file(parsed.log_file),
+    merge_logs: parsed.merge_logs ?? APP_DEFAULTS.merge_logs,
+    date_format: parsed.log_date_format ?? (parsed.time ? 'ISO' : undefined),
+    json: parsed.log_type === 'json',
+  });
 }
 
 const NODE_SCRIPT = /\.(c|m)?(j|t)s$/;
 
-function checkScript(script: string, given: string): void {
+function checkScript(script: string, given: string, interpreter: string | undefined, label: FieldLabel): void {
+  if (interpreter !== undefined && !/(^|\/)node(js)?(\.exe)?$/.test(interpreter)) {
+    throw new DroverError(
+      'DROVER_E_UNSUPPORTED_SCRIPT',
+      `${label('interpreter')}: drover runs Node.js apps only, got '${interpreter}'; run other programs with their own supervisor`,
+    );
+  }
   if (!existsSync(script) || !statSync(script).isFile()) {
     throw new DroverError('DROVER_E_SCRIPT_NOT_FOUND', `script not found: ${given} (looked for ${script})`);
   }
@@ -41,8 +159,7 @@ function formatIssue(issue: z.ZodIssue, input: unknown, label: FieldLabel): stri
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => {
       const suggestion = closestMatch(key, APP_OPTION_NAMES);
-      const named = label(field ? `${field}.${key}` : key);
-      return `${named}: unknown option${suggestion ? `; did you mean '${label(suggestion)}'?` : ''}`;
+      return `${label(key)}: unknown option${suggestion ? `; did you mean '${suggestion}'?` : ''}`;
     });
   }
   return [`${label(field)}: ${issue.message}, got ${describeValue(valueAt(input, issue.path))}`];
@@ -54,7 +171,7 @@ function valueAt(input: unknown, path: (string | number)[]): unknown {
   return value;
 }
 
-/** "'abc' (string)", "-1 (number)", "undefined": the value as the user wrote it. */
+/** "'abc'", "-1 (number)", "nothing": the value as the user wrote it. */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (typeof value === 'string') return `'${value}'`;

@@ -15,6 +15,38 @@ export const ERROR_CATALOG = {
     summary: 'The script is not something Node.js can run (a Python file, a shell script, a binary).',
     exitCode: 2,
   },
+  DROVER_E_TYPESCRIPT_UNSUPPORTED: {
+    summary: 'A TypeScript script or config, and neither Node.js type stripping nor tsx to run it.',
+    exitCode: 2,
+  },
+  DROVER_E_CONFIG_NOT_FOUND: {
+    summary: 'No script or config file was given, and no config file was found in the current directory.',
+    exitCode: 2,
+  },
+  DROVER_E_CONFIG_PARSE: {
+    summary: 'A JSON, JSON5 or YAML config file has a syntax error.',
+    exitCode: 2,
+  },
+  DROVER_E_CONFIG_NEEDS_JS: {
+    summary: 'A JSON config file holds JavaScript (process.env, require); drover never evaluates JSON as code.',
+    exitCode: 2,
+  },
+  DROVER_E_CONFIG_LOAD: {
+    summary: 'A JavaScript or TypeScript config file threw while loading.',
+    exitCode: 2,
+  },
+  DROVER_E_CONFIG_SHAPE: {
+    summary: 'A config file is not one of the shapes drover reads (apps array, app object, pm2 key).',
+    exitCode: 2,
+  },
+  DROVER_E_UNKNOWN_APP: {
+    summary: '`--only` names an app that the config file does not have.',
+    exitCode: 2,
+  },
+  DROVER_E_LOG_FILE: {
+    summary: 'A log file (out_file, error_file, log_file) cannot be created or written.',
+    exitCode: 2,
+  },
   DROVER_E_PORT_IN_USE: {
     summary: 'A worker tried to listen on a port that another process holds.',
     exitCode: 3,
@@ -26,6 +58,10 @@ export const ERROR_CATALOG = {
   DROVER_E_EXITED_ON_START: {
     summary: 'The app exited with code 0 right after start, without listening: it is not a server.',
     exitCode: 3,
+  },
+  DROVER_E_WORKER_EXITED: {
+    summary: 'With autorestart off (or an exit code in stop_exit_codes) the last worker exited with a failure.',
+    exitCode: 1,
   },
   DROVER_E_SHUTDOWN_FORCED: {
     summary: 'A graceful shutdown did not finish: some workers were killed at kill_timeout or by a second signal.',

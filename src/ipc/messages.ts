@@ -3,6 +3,9 @@
 // carries the `drover` tag and everything else is left alone.
 
 export const PROTOCOL_TAG = 'drover';
+
+/** Set by the supervisor in each worker's environment; the worker runtime removes it at once. */
+export const RUNTIME_MARKER = 'DROVER_RUNTIME';
 export const PROTOCOL_VERSION = 1;
 
 /** An error as it crosses the process boundary. */
@@ -26,7 +29,12 @@ export interface DrainReport {
   idleClosed: number;
 }
 
+/** Where a server listens: a TCP address, or a Unix socket / named pipe path. */
+export type ListenAddress = { address: string; family: string; port: number } | { path: string };
+
 export type WorkerMessage =
+  /** One of the app's servers is listening. */
+  | { type: 'listening'; address: ListenAddress }
   /** An exception is about to kill the worker; sent before Node prints it. */
   | { type: 'fatal'; error: SerializedError }
   /** The drain began: what is still open. */
@@ -35,8 +43,12 @@ export type WorkerMessage =
   | { type: 'drained'; report: DrainReport };
 
 export type SupervisorMessage =
-  /** Stop accepting connections, finish what is in flight, then exit. */
-  { type: 'shutdown'; reason: 'stop' | 'reload' | 'scale' };
+  /**
+   * Stop accepting connections, finish what is in flight, then exit. With
+   * `notifyApp` the app also receives the message 'shutdown' (PM2's
+   * shutdown_with_message).
+   */
+  { type: 'shutdown'; reason: 'stop' | 'reload' | 'scale'; notifyApp: boolean };
 
 /** The envelope around either side's messages: tag, version and a sequence number. */
 export type Envelope<M> = M & {

@@ -21,18 +21,26 @@ export function reportSupervisor(supervisor: Supervisor, output: Output = consol
   const who = (worker: WorkerInfo) => `worker ${worker.slot} (pid ${worker.pid})`;
 
   supervisor.on('ready', (workers, address) => {
+    const count = `${workers.length} worker${workers.length === 1 ? '' : 's'}`;
+    const what = supervisor.app.wait_ready ? 'ready' + (address ? ', listening' : '') : 'listening';
     const where = address ? ` on ${describeAddress(address)}` : '';
-    info(`${workers.length} worker${workers.length === 1 ? '' : 's'} listening${where} (pids ${workers.map((w) => w.pid).join(', ')})`);
+    info(`${count} ${what}${where} (pids ${workers.map((w) => w.pid).join(', ')})`);
   });
-  supervisor.on('slow-listen', (worker, waited) =>
-    warn(`${who(worker)} is not listening after ${formatDuration(waited)}; still waiting (listen_timeout)`),
-  );
+  supervisor.on('slow-listen', (worker, waited) => {
+    const what = supervisor.app.wait_ready ? "ready (no process.send('ready') yet)" : 'listening';
+    warn(`${who(worker)} is not ${what} after ${formatDuration(waited)}; still waiting (listen_timeout)`);
+  });
   supervisor.on('crash', (report) => {
     const how = describeExitAfter(report.code, report.signal, report.uptime);
     const cause = report.cause ? (report.sameCauseAsBefore ? ' (same error as before)' : `: ${report.cause}`) : '';
+    const { decision } = report;
+    if (decision.action === 'not-restarted') {
+      (report.code === 0 ? info : warn)(`${who(report.worker)} exited with ${how}${cause}; not restarted: ${decision.why}`);
+      return;
+    }
     const next =
-      report.decision.action === 'restart'
-        ? `; restarting in ${formatDuration(report.decision.delay)}${report.unstable ? ` (${report.decision.unstableInARow}/${supervisor.app.max_restarts} quick crashes)` : ''}`
+      decision.action === 'restart'
+        ? `; restarting in ${formatDuration(decision.delay)}${report.unstable ? ` (${decision.unstableInARow}/${supervisor.app.max_restarts} quick crashes)` : ''}`
         : '';
     warn(`${who(report.worker)} ${report.listened ? 'crashed' : 'crashed on start'} with ${how}${cause}${next}`);
   });
@@ -55,10 +63,8 @@ export function reportSupervisor(supervisor: Supervisor, output: Output = consol
 }
 
 function describeAddress(address: WorkerAddress): string {
-  if (address.addressType === -1 || address.addressType === 'udp4' || address.addressType === 'udp6') {
-    return `${address.address ?? ''}:${address.port}`;
-  }
-  const wildcard = address.address === null || address.address === '::' || address.address === '0.0.0.0';
-  const host = wildcard ? 'localhost' : address.address!.includes(':') ? `[${address.address}]` : address.address;
+  if ('path' in address) return address.path;
+  const wildcard = address.address === '::' || address.address === '0.0.0.0';
+  const host = wildcard ? 'localhost' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return `http://${host}:${address.port}`;
 }

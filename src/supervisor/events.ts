@@ -18,8 +18,11 @@ export interface CrashReport {
   /** The same cause as the crash before it: reports may skip repeating it. */
   sameCauseAsBefore: boolean;
   stderrTail: string[];
-  decision: RestartDecision | { action: 'none' };
+  decision: CrashDecision;
 }
+
+/** What happens after a crash: a restart, giving up, nothing (the app is stopping), or an accepted exit. */
+export type CrashDecision = RestartDecision | { action: 'none' } | { action: 'not-restarted'; why: string };
 
 /** How the supervisor ended. */
 export interface SupervisorResult {

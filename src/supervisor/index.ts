@@ -1,4 +1,4 @@
-export { Supervisor, type SupervisorOptions } from './supervisor.js';
-export type { CrashReport, SupervisorEvents, SupervisorResult } from './events.js';
+export { Supervisor } from './supervisor.js';
+export type { CrashDecision, CrashReport, SupervisorEvents, SupervisorResult } from './events.js';
 export type { WorkerAddress, WorkerInfo, WorkerState } from './worker-handle.js';
 export { RestartPolicy, BACKOFF_CAP_MS, BACKOFF_FACTOR, type RestartDecision } from './restart-policy.js';

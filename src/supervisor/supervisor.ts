@@ -1,48 +1,50 @@
-import cluster from 'node:cluster';
+import { rmSync, writeFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
+import path from 'node:path';
 import type { AppOptions } from '../config/index.js';
 import { formatDuration } from '../config/units.js';
 import { DroverError } from '../errors/index.js';
 import type { SerializedError } from '../ipc/messages.js';
+import { AppOutput } from '../log/app-output.js';
 import { describeExit, describeExitAfter, summarizeCause } from './describe-exit.js';
-import type { SupervisorEvents, SupervisorResult } from './events.js';
+import type { CrashDecision, SupervisorEvents, SupervisorResult } from './events.js';
 import { RestartPolicy } from './restart-policy.js';
+import { spawnWorker } from './spawn-worker.js';
 import { WorkerHandle, type WorkerAddress } from './worker-handle.js';
 
-// The worker runtime is preloaded into every worker; the app's script stays the main module.
-const RUNTIME_URL = new URL('../worker/runtime.js', import.meta.url).href;
-
-export interface SupervisorOptions {
-  /** Where worker stderr lines go once a worker is established (default: our stderr). */
-  writeStderrLine?: (line: string) => void;
-}
-
 /**
- * One app's supervisor: forks its workers with node:cluster (they share the app's
- * port), replaces crashed ones under the restart policy, and drains them all on stop.
- * Results come as typed events; `run()` resolves when no worker is left.
+ * One app's supervisor: forks its workers (with node:cluster, so that they share the
+ * app's port, or as plain processes in fork mode), replaces crashed ones under the
+ * restart policy, and drains them all on stop. Results come as typed events; `run()`
+ * resolves when no worker is left.
  */
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly app: AppOptions;
   readonly #slots = new Map<number, WorkerHandle>();
   readonly #pendingRestarts = new Map<number, NodeJS.Timeout>();
   readonly #policy: RestartPolicy;
-  readonly #writeStderrLine: (line: string) => void;
+  readonly #output: AppOutput;
   readonly #forced: number[] = [];
   #count = 0;
   #stopping = false;
   #gaveUp: DroverError | undefined;
+  #lastUnrestarted: { code: number | null; signal: string | null } | undefined;
   #readyAnnounced = false;
+  #address: WorkerAddress | undefined;
   #lastCause: string | undefined;
   #killTimer: NodeJS.Timeout | undefined;
   #resolveRun: ((result: SupervisorResult) => void) | undefined;
   #finished = false;
 
-  constructor(app: AppOptions, options: SupervisorOptions = {}) {
+  constructor(app: AppOptions) {
     super();
     this.app = app;
-    this.#policy = new RestartPolicy({ maxRestarts: app.max_restarts, initialDelay: app.exp_backoff_restart_delay });
-    this.#writeStderrLine = options.writeStderrLine ?? ((line) => process.stderr.write(`${line}\n`));
+    this.#policy = new RestartPolicy({
+      maxRestarts: app.max_restarts,
+      initialDelay: app.exp_backoff_restart_delay,
+      fixedDelay: app.restart_delay,
+    });
+    this.#output = new AppOutput(app);
   }
 
   /** The workers alive now, in slot order. */
@@ -50,18 +52,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return [...this.#slots.values()].filter((handle) => handle.live);
   }
 
+  /** Open the app's log files for `count` workers; throws DROVER_E_LOG_FILE when one cannot be written. */
+  prepare(count: number): void {
+    this.#count = count;
+    this.#output.open(count);
+  }
+
   /** Fork `count` workers and supervise them until stopped or nothing is left. */
   run(count: number): Promise<SupervisorResult> {
     if (this.#resolveRun) throw new Error('Supervisor.run() was already called');
-    this.#count = count;
-    cluster.setupPrimary({
-      exec: this.app.script,
-      args: [...this.app.args],
-      execArgv: ['--import', RUNTIME_URL, ...this.app.node_args],
-      cwd: this.app.cwd,
-      // stdout goes straight to ours; stderr comes through us for crash reports.
-      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
-    });
+    if (this.#count !== count) this.prepare(count);
     const done = new Promise<SupervisorResult>((resolve) => (this.#resolveRun = resolve));
     for (let slot = 0; slot < count; slot++) this.#fork(slot);
     return done;
@@ -74,7 +74,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.emit('stopping', reason);
     for (const timer of this.#pendingRestarts.values()) clearTimeout(timer);
     this.#pendingRestarts.clear();
-    for (const handle of this.workers) handle.requestShutdown('stop');
+    for (const handle of this.workers) handle.requestShutdown('stop', this.app.shutdown_with_message);
     this.#killTimer = setTimeout(() => this.#killAll('kill_timeout'), this.app.kill_timeout);
     this.#finishIfEmpty();
   }
@@ -96,19 +96,31 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   #fork(slot: number): void {
     this.#pendingRestarts.delete(slot);
-    const worker = cluster.fork({ ...this.app.env, NODE_APP_INSTANCE: String(slot), DROVER_APP_NAME: this.app.name });
-    const handle: WorkerHandle = new WorkerHandle(slot, worker, this.#writeStderrLine, {
-      fatal: (message) => (handle.fatalError = message.error),
-      draining: (message) => {
-        handle.drainReport = message.report;
-        this.emit('draining', handle.info, message.report);
+    const output = this.#output.forWorker(slot, this.#count);
+    const child = spawnWorker(this.app, slot, output.stdout !== undefined);
+    const handle: WorkerHandle = new WorkerHandle(
+      slot,
+      child,
+      output,
+      {
+        listening: (message) => this.#onListening(handle, message.address),
+        fatal: (message) => (handle.fatalError = message.error),
+        draining: (message) => {
+          handle.drainReport = message.report;
+          this.emit('draining', handle.info, message.report);
+        },
+        drained: (message) => {
+          handle.drainReport = message.report;
+          this.emit('drained', handle.info, message.report);
+        },
       },
-      drained: (message) => {
-        handle.drainReport = message.report;
-        this.emit('drained', handle.info, message.report);
+      // PM2's wait_ready: the app says it is ready with process.send('ready').
+      (message) => {
+        if (message === 'ready' && this.app.wait_ready) this.#onReady(handle);
       },
-    });
+    );
     this.#slots.set(slot, handle);
+    this.#writePidFile(handle);
     this.emit('spawn', handle.info);
 
     handle.timers.push(
@@ -117,30 +129,37 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.#policy.onStable(slot);
       }, this.app.min_uptime),
       setTimeout(() => {
-        if (handle.state === 'starting') this.emit('slow-listen', handle.info, this.app.listen_timeout);
+        if (handle.state === 'starting' || (this.app.wait_ready && handle.state === 'listening')) {
+          this.emit('slow-listen', handle.info, this.app.listen_timeout);
+        }
       }, this.app.listen_timeout),
     );
-    worker.on('listening', (address: WorkerAddress) => this.#onListening(handle, address));
-    worker.on('exit', (code: number | null, signal: string | null) => this.#onExit(handle, code, signal));
-    // Sending to a worker that has just died emits 'error'; its 'exit' tells the story.
-    worker.on('error', () => undefined);
+    child.on('exit', (code: number | null, signal: string | null) => this.#onExit(handle, code, signal));
   }
 
   #onListening(handle: WorkerHandle, address: WorkerAddress): void {
-    if (handle.state === 'starting') handle.state = 'listening';
     handle.listened = true;
+    if (handle.state === 'starting') handle.state = 'listening';
     handle.establish();
+    this.#address = address;
     this.emit('listening', handle.info, address);
-    if (!this.#readyAnnounced && this.#slots.size === this.#count && [...this.#slots.values()].every((h) => h.listened)) {
-      this.#readyAnnounced = true;
-      this.emit('ready', this.workers.map((h) => h.info), address);
-    }
+    if (!this.app.wait_ready) this.#onReady(handle);
+  }
+
+  // A worker is up once it listens, or, with wait_ready, once it says so.
+  #onReady(handle: WorkerHandle): void {
+    if (handle.state === 'starting' || handle.state === 'listening') handle.state = 'ready';
+    handle.establish();
+    if (this.#readyAnnounced || this.#slots.size < this.#count || ![...this.#slots.values()].every((h) => h.state === 'ready')) return;
+    this.#readyAnnounced = true;
+    this.emit('ready', this.workers.map((h) => h.info), this.#address);
   }
 
   #onExit(handle: WorkerHandle, code: number | null, signal: string | null): void {
     handle.state = 'exited';
     handle.clearTimers();
     handle.stderr.flush();
+    this.#removePidFile(handle);
     if (!handle.stopRequested && !this.#stopping) this.#onCrash(handle, code, signal);
     this.#finishIfEmpty();
   }
@@ -153,8 +172,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const sameCauseAsBefore = cause !== undefined && cause === this.#lastCause;
     this.#lastCause = cause;
 
-    const stopReason = this.#gaveUp ? undefined : this.#fatalStartError(handle, code, signal, unstable);
-    const decision = this.#gaveUp || stopReason ? ({ action: 'none' } as const) : this.#policy.onCrash(handle.slot, unstable);
+    const notRestarted = this.#notRestarted(code);
+    const stopReason = this.#gaveUp || notRestarted ? undefined : this.#fatalStartError(handle, code, signal, unstable);
+    let decision: CrashDecision;
+    if (notRestarted) decision = { action: 'not-restarted', why: notRestarted };
+    else if (this.#gaveUp || stopReason) decision = { action: 'none' };
+    else decision = this.#policy.onCrash(handle.slot, unstable);
+    if (notRestarted) this.#lastUnrestarted = { code, signal };
+
     this.emit('crash', {
       worker: handle.info,
       code,
@@ -184,6 +209,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
+  // PM2's autorestart: false and stop_exit_codes: the exit is accepted as final.
+  #notRestarted(code: number | null): string | undefined {
+    if (!this.app.autorestart) return 'autorestart is off';
+    if (code !== null && this.app.stop_exit_codes.includes(code)) return `exit code ${code} is in stop_exit_codes`;
+    return undefined;
+  }
+
   // Failures that no restart can fix: stop at once with the cause.
   #fatalStartError(handle: WorkerHandle, code: number | null, signal: string | null, unstable: boolean): DroverError | undefined {
     const fatal = handle.fatalError;
@@ -198,7 +230,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       return new DroverError(
         'DROVER_E_EXITED_ON_START',
         `the app exited on its own with ${describeExit(code, signal)} ${formatDuration(Date.now() - handle.startedAt)} after start, ` +
-          'without listening on a port. drover keeps servers running; a script that finishes is not one (run it with node).',
+          'without listening on a port. drover keeps servers running; a script that finishes is not one ' +
+          '(run it with node, or set autorestart: false).',
       );
     }
     return undefined;
@@ -216,10 +249,38 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.#finished || !this.#resolveRun || this.workers.length > 0 || this.#pendingRestarts.size > 0) return;
     this.#finished = true;
     clearTimeout(this.#killTimer);
-    const error = this.#gaveUp ?? (this.#forced.length > 0 ? forcedError(this.#forced) : undefined);
+    const error = this.#gaveUp ?? (this.#forced.length > 0 ? forcedError(this.#forced) : this.#unrestartedError());
     const result: SupervisorResult = { exitCode: error?.exitCode ?? 0, error, forced: [...this.#forced] };
-    this.emit('exit', result);
-    this.#resolveRun(result);
+    const resolve = this.#resolveRun;
+    void this.#output.close().then(() => {
+      this.emit('exit', result);
+      resolve(result);
+    });
+  }
+
+  // Workers that ended for good (autorestart off, stop_exit_codes) make `run` fail
+  // unless the last of them exited cleanly.
+  #unrestartedError(): DroverError | undefined {
+    const last = this.#lastUnrestarted;
+    if (this.#stopping || !last || (last.code === 0 && last.signal === null)) return undefined;
+    return new DroverError('DROVER_E_WORKER_EXITED', `the app's last worker exited with ${describeExit(last.code, last.signal)} and was not restarted`);
+  }
+
+  #pidFile(handle: WorkerHandle): string | undefined {
+    const file = this.app.pid_file;
+    if (!file || this.#count === 1) return file;
+    const ext = path.extname(file);
+    return `${file.slice(0, file.length - ext.length)}-${handle.slot}${ext}`;
+  }
+
+  #writePidFile(handle: WorkerHandle): void {
+    const file = this.#pidFile(handle);
+    if (file) writeFileSync(file, `${handle.pid}\n`);
+  }
+
+  #removePidFile(handle: WorkerHandle): void {
+    const file = this.#pidFile(handle);
+    if (file) rmSync(file, { force: true });
   }
 }
 

@@ -1,18 +1,14 @@
-import type { Serializable } from 'node:child_process';
-import type { Worker } from 'node:cluster';
+import type { ChildProcess, Serializable } from 'node:child_process';
 import { Channel, type Handlers } from '../ipc/channel.js';
-import type { DrainReport, SerializedError, SupervisorMessage, WorkerMessage } from '../ipc/messages.js';
+import type { DrainReport, ListenAddress, SerializedError, SupervisorMessage, WorkerMessage } from '../ipc/messages.js';
+import type { WorkerOutput } from '../log/app-output.js';
 import { LineBuffer } from './line-buffer.js';
 
-/** A worker's life: starting -> listening -> draining -> exited (draining may be skipped). */
-export type WorkerState = 'starting' | 'listening' | 'draining' | 'exited';
+/** A worker's life: starting -> listening -> ready -> draining -> exited (steps may be skipped). */
+export type WorkerState = 'starting' | 'listening' | 'ready' | 'draining' | 'exited';
 
-/** Where a worker listens, as node:cluster reports it. */
-export interface WorkerAddress {
-  address: string | null;
-  port: number;
-  addressType: number | string;
-}
+/** Where a worker listens, as its runtime reports it. */
+export type WorkerAddress = ListenAddress;
 
 /** A snapshot of one worker, safe to hand to listeners. */
 export interface WorkerInfo {
@@ -22,10 +18,10 @@ export interface WorkerInfo {
   startedAt: number;
 }
 
-/** The supervisor's side of one worker process. */
+/** The supervisor's side of one worker process (cluster worker or forked process alike). */
 export class WorkerHandle {
   readonly slot: number;
-  readonly worker: Worker;
+  readonly child: ChildProcess;
   readonly pid: number;
   readonly startedAt = Date.now();
   state: WorkerState = 'starting';
@@ -36,25 +32,37 @@ export class WorkerHandle {
   fatalError: SerializedError | undefined;
   drainReport: DrainReport | undefined;
   readonly stderr: LineBuffer;
+  readonly stdout: LineBuffer | undefined;
   readonly channel: Channel<SupervisorMessage, WorkerMessage>;
   readonly timers: NodeJS.Timeout[] = [];
   // stderr is held back until the worker is established (listening or up for
   // min_uptime), so that an app crashing at start prints its stack once, in the
   // crash report, instead of once per restart.
   #held: string[] | undefined = [];
-  readonly #writeLine: (line: string) => void;
 
-  constructor(slot: number, worker: Worker, writeLine: (line: string) => void, handlers: Handlers<WorkerMessage>) {
+  constructor(slot: number, child: ChildProcess, output: WorkerOutput, handlers: Handlers<WorkerMessage>, onAppMessage: (message: unknown) => void) {
     this.slot = slot;
-    this.worker = worker;
-    this.pid = worker.process.pid ?? -1;
-    this.#writeLine = writeLine;
-    this.stderr = new LineBuffer((line) => (this.#held ? this.#held.push(line) : this.#writeLine(line)));
-    worker.process.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.stderr.push(chunk));
-    worker.process.stderr?.on('end', () => this.stderr.flush());
-    this.channel = new Channel((message) => worker.send(message as Serializable), handlers);
-    worker.on('message', (message: unknown) => this.channel.receive(message));
+    this.child = child;
+    this.pid = child.pid ?? -1;
+    this.stderr = new LineBuffer((line) => (this.#held ? this.#held.push(line) : output.stderr(line)));
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.stderr.push(chunk));
+    child.stderr?.on('end', () => this.stderr.flush());
+    if (output.stdout && child.stdout) {
+      const stdout = new LineBuffer(output.stdout);
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => stdout.push(chunk));
+      child.stdout.on('end', () => stdout.flush());
+      this.stdout = stdout;
+    }
+    this.#flushHeld = () => {
+      for (const line of this.#held ?? []) output.stderr(line);
+    };
+    this.channel = new Channel((message) => child.send(message as Serializable), handlers);
+    child.on('message', (message: unknown) => {
+      if (!this.channel.receive(message)) onAppMessage(message);
+    });
   }
+
+  readonly #flushHeld: () => void;
 
   get info(): WorkerInfo {
     return { slot: this.slot, pid: this.pid, state: this.state, startedAt: this.startedAt };
@@ -67,22 +75,21 @@ export class WorkerHandle {
   /** From now on the worker's stderr flows through live; what was held is written first. */
   establish(): void {
     if (!this.#held) return;
-    const held = this.#held;
+    this.#flushHeld();
     this.#held = undefined;
-    for (const line of held) this.#writeLine(line);
   }
 
   /** Ask the worker to drain and exit. */
-  requestShutdown(reason: SupervisorMessage['reason']): void {
+  requestShutdown(reason: SupervisorMessage['reason'], notifyApp: boolean): void {
     if (!this.live) return;
     this.stopRequested = true;
     this.state = 'draining';
-    if (!this.channel.send({ type: 'shutdown', reason })) this.kill();
+    if (!this.channel.send({ type: 'shutdown', reason, notifyApp })) this.kill();
   }
 
   /** SIGKILL: for kill_timeout and forced stops only. */
   kill(): void {
-    if (this.live) this.worker.process.kill('SIGKILL');
+    if (this.live) this.child.kill('SIGKILL');
   }
 
   clearTimers(): void {

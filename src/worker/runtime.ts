@@ -1,6 +1,6 @@
-import cluster from 'node:cluster';
+import type net from 'node:net';
 import { Channel } from '../ipc/channel.js';
-import { serializeError, type SupervisorMessage, type WorkerMessage } from '../ipc/messages.js';
+import { RUNTIME_MARKER, serializeError, type ListenAddress, type SupervisorMessage, type WorkerMessage } from '../ipc/messages.js';
 import { drainServers } from './drain.js';
 import { ServerTracker } from './server-tracker.js';
 
@@ -9,7 +9,15 @@ import { ServerTracker } from './server-tracker.js';
 // a loader). It finds the app's servers, drains them on request, and reports a fatal
 // exception before Node prints it. The app imports nothing from drover for any of this.
 
-if (cluster.isWorker && typeof process.send === 'function') startRuntime();
+// Started by a drover supervisor (cluster or fork mode): there is an IPC channel and
+// the marker. Processes the app forks itself inherit neither the marker nor this
+// preload, so the runtime never talks over the app's own channels.
+if (typeof process.send === 'function' && process.env[RUNTIME_MARKER] === '1') {
+  delete process.env[RUNTIME_MARKER];
+  const at = process.execArgv.findIndex((arg, i) => arg === '--import' && process.execArgv[i + 1] === import.meta.url);
+  if (at !== -1) process.execArgv.splice(at, 2);
+  startRuntime();
+}
 
 function startRuntime(): void {
   const tracker = new ServerTracker();
@@ -18,6 +26,10 @@ function startRuntime(): void {
   // while a server listens (in round-robin mode connections arrive over it), which
   // makes a worker's life the same as the script's under plain `node`.
   tracker.onListeningChange = (listening) => (listening > 0 ? process.channel?.ref() : process.channel?.unref());
+  tracker.onListening = (server) => {
+    const address = describeAddress(server);
+    if (address) channel.send({ type: 'listening', address });
+  };
   tracker.install();
 
   let shutdown: Promise<void> | undefined;
@@ -28,7 +40,11 @@ function startRuntime(): void {
     }));
 
   const channel = new Channel<WorkerMessage, SupervisorMessage>((message) => process.send!(message), {
-    shutdown: (message) => void beginShutdown(message.seq),
+    shutdown: (message) => {
+      // PM2's shutdown_with_message: the app hears 'shutdown' as if PM2 had sent it.
+      if (message.notifyApp && !shutdown) process.emit('message', 'shutdown', undefined);
+      void beginShutdown(message.seq);
+    },
   });
   process.on('message', (message) => channel.receive(message));
   process.channel?.unref();
@@ -41,4 +57,11 @@ function startRuntime(): void {
   // Ctrl-C reaches every process in the terminal's group, and `kill` may target one
   // worker: either way a signal means "drain", never "drop what is in flight".
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void beginShutdown());
+}
+
+function describeAddress(server: net.Server): ListenAddress | undefined {
+  const address = server.address();
+  if (address === null) return undefined;
+  if (typeof address === 'string') return { path: address };
+  return { address: address.address, family: address.family, port: address.port };
 }

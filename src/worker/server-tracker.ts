@@ -30,6 +30,8 @@ export class ServerTracker {
   draining = false;
   /** Called with the number of listening (or about to listen) servers whenever it changes. */
   onListeningChange: (listening: number) => void = () => undefined;
+  /** Called when one of the app's servers starts listening. */
+  onListening: (server: net.Server) => void = () => undefined;
   readonly #known = new WeakSet<net.Server>();
   #onIdle: IdleListener | undefined;
   #onConnectionClosed: (() => void) | undefined;
@@ -51,6 +53,7 @@ export class ServerTracker {
     this.servers.add(server);
     if (this.#known.has(server)) return;
     this.#known.add(server);
+    server.on('listening', () => this.onListening(server));
     server.on('close', () => {
       this.servers.delete(server);
       this.onListeningChange(this.servers.size);

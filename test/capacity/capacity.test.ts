@@ -90,7 +90,7 @@ describe('detectCapacity and auto', () => {
     const capacity = detectCapacity(host('v2-nested'));
     assert.deepEqual(resolveInstances('max', capacity, 150 * MiB), { count: 4, reason: '4 workers: -i max, cgroup CPU quota 4.0 of 64 CPUs' });
     assert.deepEqual(resolveInstances(7, capacity, 150 * MiB), { count: 7, reason: '7 workers: -i 7' });
-    assert.deepEqual(resolveInstances(3, capacity, 150 * MiB, 'DROVER_INSTANCES'), { count: 3, reason: '3 workers: DROVER_INSTANCES=3' });
+    assert.deepEqual(resolveInstances(3, capacity, 150 * MiB, 'DROVER_INSTANCES='), { count: 3, reason: '3 workers: DROVER_INSTANCES=3' });
   });
 });
 

@@ -16,10 +16,13 @@ describe('bad input', () => {
     assert.equal(result.stderr, `drover: script not found: no-such-app.js (looked for ${process.cwd()}/no-such-app.js) [DROVER_E_SCRIPT_NOT_FOUND]\n`);
   });
 
-  it('no script at all: commander says which argument is missing', async () => {
+  it('no script and no config file in the directory: says what it looked for', async () => {
     const result = await runDrover(['run']);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /^error: missing required argument 'script'/);
+    assert.match(
+      result.stderr,
+      /^drover: no script given and no config file in \S+ \(looked for drover\.config\.ts, .*ecosystem\.config\.js, .*\); run `drover run server\.js` or name a config file \[DROVER_E_CONFIG_NOT_FOUND\]\n$/,
+    );
   });
 
   it('a script Node.js cannot run', async () => {
@@ -51,10 +54,19 @@ describe('bad input', () => {
     assert.equal(result.stderr, `drover: --kill-timeout: expected a duration in milliseconds or like "5s", got 'soon' [DROVER_E_INVALID_OPTION]\n`);
   });
 
-  it('--env without KEY=VALUE', async () => {
-    const result = await runDrover(['run', example('hello/server.js'), '--env', 'PORT']);
+  it('--env with an environment name for a script: says names select env_<name> of a config file', async () => {
+    const result = await runDrover(['run', example('hello/server.js'), '--env', 'production']);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /^drover: --env: expected KEY=VALUE, got 'PORT'/);
+    assert.equal(
+      result.stderr,
+      'drover: --env production: an environment name selects env_production in a config file; set variables with --env KEY=VALUE [DROVER_E_INVALID_OPTION]\n',
+    );
+  });
+
+  it('--env that is neither KEY=VALUE nor a name', async () => {
+    const result = await runDrover(['run', example('hello/server.js'), '--env', '=oops']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^drover: --env: expected KEY=VALUE or an environment name, got '=oops'/);
   });
 
   it('unknown option: suggests the closest one', async () => {

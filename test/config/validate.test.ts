@@ -57,7 +57,7 @@ describe('validateAppOptions', () => {
 
   it('uses the caller\'s names for fields', () => {
     try {
-      validateAppOptions({ script, max_restarts: 'x' }, (field) => `apps[0].${field}`);
+      validateAppOptions({ script, max_restarts: 'x' }, { label: (field) => `apps[0].${field}` });
       assert.fail('expected an error');
     } catch (error) {
       assert.equal((error as Error).message, "apps[0].max_restarts: expected a non-negative integer, got 'x'");

@@ -1,0 +1,140 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { DroverError, InvalidOptionError, isDroverError } from '../errors/index.js';
+import type { AppOptions } from './app-schema.js';
+import { CONFIG_FILE_NAMES, configKind, isConfigFile, readConfigFile } from './config-file.js';
+import { extractApps } from './config-shapes.js';
+import { normalizeKeys } from './normalize-keys.js';
+import { validateAppOptions, type FieldLabel } from './validate.js';
+
+/** What to run, as the command line says it. */
+export interface AppRequest {
+  /** A script, a config file, or nothing (look for a config file in `cwd`). */
+  target: string | undefined;
+  /** Arguments for a script's app (after `--`). */
+  appArgs?: readonly string[];
+  /** Options given on the command line, by canonical name; they win over a file's. */
+  overrides?: Record<string, unknown>;
+  /** How the command line names an option, for messages about overrides. */
+  overrideLabel?: FieldLabel;
+  /** `--env <name>`: merge each app's `env_<name>` over its `env`. */
+  envName?: string;
+  /** `--only a,b`: run these apps of the file. */
+  only?: readonly string[];
+  cwd?: string;
+}
+
+/** Where an app's options came from, for `drover config`. */
+export type OptionOrigin = 'command line' | 'config file' | 'default';
+
+export interface LoadedApps {
+  /** The config file read, if any, and which defaults it gets. */
+  file: { path: string; kind: 'drover' | 'pm2' } | undefined;
+  apps: AppOptions[];
+  /** Option name -> origin, per app (same order as `apps`). */
+  origins: Record<string, OptionOrigin>[];
+  /** One line each: ignored PM2 keys, features not implemented yet, ignored sections. */
+  warnings: string[];
+}
+
+/** Turn the command line's request into validated apps: from a script, or from a config file. */
+export async function loadApps(request: AppRequest): Promise<LoadedApps> {
+  const cwd = request.cwd ?? process.cwd();
+  const target = request.target ?? findConfigFile(cwd);
+  const overrides = request.overrides ?? {};
+  const overrideLabel = request.overrideLabel ?? ((field: string) => field);
+
+  if (!isConfigFile(target)) {
+    if (request.envName) {
+      throw new InvalidOptionError([`--env ${request.envName}: an environment name selects env_${request.envName} in a config file; set variables with --env KEY=VALUE`]);
+    }
+    if (request.only) throw new InvalidOptionError(['--only: selects apps of a config file; a script is one app']);
+    const input = { script: target, ...(request.appArgs?.length ? { args: [...request.appArgs] } : {}), ...overrides };
+    const app = validateAppOptions(input, { label: overrideLabel, source: 'cli', baseDir: cwd });
+    return { file: undefined, apps: [app], origins: [originsOf(app, { ...overrides, script: target, args: request.appArgs }, {})], warnings: [] };
+  }
+
+  const file = path.resolve(cwd, target);
+  if (!existsSync(file)) throw new DroverError('DROVER_E_SCRIPT_NOT_FOUND', `config file not found: ${target} (looked for ${file})`);
+  if (request.appArgs?.length) throw new InvalidOptionError(['app arguments: put them in the config file (args) when running a config file']);
+  const kind = configKind(file);
+  const { apps: rawApps, warnings } = extractApps(await readConfigFile(file), file);
+
+  const apps: AppOptions[] = [];
+  const origins: Record<string, OptionOrigin>[] = [];
+  const errors: string[] = [];
+  for (const { raw, where } of rawApps) {
+    const keys = normalizeKeys(raw, where);
+    warnings.push(...keys.warnings);
+    errors.push(...keys.errors);
+    if (keys.errors.length > 0) continue;
+    const label: FieldLabel = (field) => (field in overrides ? overrideLabel(field) : `${where ? `${where}.` : ''}${keys.written[field] ?? field}`);
+    try {
+      const app = validateAppOptions(
+        { ...keys.app, ...overrides },
+        { label, source: 'file', pm2Defaults: kind === 'pm2', baseDir: path.dirname(file), envName: request.envName, namedEnvs: keys.namedEnvs },
+      );
+      apps.push(app);
+      origins.push(originsOf(app, overrides, keys.app));
+    } catch (error) {
+      if (error instanceof InvalidOptionError) errors.push(...error.issues);
+      else if (isDroverError(error)) errors.push(`${where || 'app'}: ${error.message}`);
+      else throw error;
+    }
+  }
+  if (errors.length > 0) throw new InvalidOptionError(errors.map((line) => `${path.basename(file)}: ${line}`));
+  checkUniqueNames(apps, file);
+  const selected = selectApps(apps, request.only, file);
+  return {
+    file: { path: file, kind },
+    apps: selected,
+    origins: selected.map((app) => origins[apps.indexOf(app)]!),
+    warnings: warnings.map((line) => `${path.basename(file)}: ${line}`),
+  };
+}
+
+function findConfigFile(cwd: string): string {
+  const found = CONFIG_FILE_NAMES.find((name) => existsSync(path.join(cwd, name)));
+  if (found) return found;
+  throw new DroverError(
+    'DROVER_E_CONFIG_NOT_FOUND',
+    `no script given and no config file in ${cwd} (looked for ${CONFIG_FILE_NAMES.join(', ')}); run \`drover run server.js\` or name a config file`,
+  );
+}
+
+function checkUniqueNames(apps: AppOptions[], file: string): void {
+  const seen = new Set<string>();
+  for (const app of apps) {
+    if (seen.has(app.name)) {
+      throw new InvalidOptionError([`${path.basename(file)}: two apps are named '${app.name}'; give each a unique name`]);
+    }
+    seen.add(app.name);
+  }
+}
+
+function selectApps(apps: AppOptions[], only: readonly string[] | undefined, file: string): AppOptions[] {
+  if (!only) return apps;
+  const names = apps.map((app) => app.name);
+  const unknown = only.filter((name) => !names.includes(name));
+  if (unknown.length > 0) {
+    throw new DroverError(
+      'DROVER_E_UNKNOWN_APP',
+      `--only: ${unknown.map((n) => `'${n}'`).join(', ')} not in ${path.basename(file)}; its apps are ${names.map((n) => `'${n}'`).join(', ')}`,
+    );
+  }
+  return apps.filter((app) => only.includes(app.name));
+}
+
+function originsOf(app: AppOptions, overrides: Record<string, unknown>, fromFile: Record<string, unknown>): Record<string, OptionOrigin> {
+  const origins: Record<string, OptionOrigin> = {};
+  // Options that the file spells differently from the resolved field.
+  const spelledAs: Record<string, string[]> = {
+    logs: ['out_file', 'error_file', 'log_file', 'merge_logs', 'log_date_format', 'time', 'log_type', 'disable_logs'],
+    env: ['env', 'port'],
+  };
+  for (const key of Object.keys(app)) {
+    const names = spelledAs[key] ?? [key];
+    origins[key] = names.some((name) => name in overrides) ? 'command line' : names.some((name) => name in fromFile) ? 'config file' : 'default';
+  }
+  return origins;
+}

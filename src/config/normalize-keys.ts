@@ -1,0 +1,50 @@
+import { APP_OPTION_NAMES } from './app-schema.js';
+import { closestMatch } from './closest.js';
+import { ALIASES, IGNORED_PM2_KEYS, NOT_YET_IMPLEMENTED, toSnakeCase } from './pm2-keys.js';
+
+/** One app's keys mapped to drover's canonical names, with what was said about them. */
+export interface NormalizedKeys {
+  /** Canonical key -> value, ready for the schema. */
+  app: Record<string, unknown>;
+  /** `env_production` and friends, by environment name. */
+  namedEnvs: Record<string, unknown>;
+  /** Canonical key -> the key as the user wrote it, so that messages quote the user. */
+  written: Record<string, string>;
+  warnings: string[];
+  errors: string[];
+}
+
+/**
+ * Map camelCase and PM2 aliases to canonical names, set aside `env_<name>` blocks,
+ * warn once per PM2 key drover ignores, and reject unknown keys with the closest
+ * known one. `where` prefixes every message ("apps[1]").
+ */
+export function normalizeKeys(raw: Record<string, unknown>, where: string): NormalizedKeys {
+  const result: NormalizedKeys = { app: {}, namedEnvs: {}, written: {}, warnings: [], errors: [] };
+  const at = (key: string) => (where ? `${where}.${key}` : key);
+  for (const [key, value] of Object.entries(raw)) {
+    const snake = toSnakeCase(key);
+    if (/^env_./.test(snake)) {
+      result.namedEnvs[snake.slice(4)] = value;
+      continue;
+    }
+    if (snake in IGNORED_PM2_KEYS) {
+      result.warnings.push(`${at(key)}: ${IGNORED_PM2_KEYS[snake]}; drover ignores it`);
+      continue;
+    }
+    const canonical = ALIASES[snake] ?? snake;
+    if (!APP_OPTION_NAMES.includes(canonical)) {
+      const suggestion = closestMatch(key, [...APP_OPTION_NAMES, ...Object.keys(ALIASES)]);
+      result.errors.push(`${at(key)}: unknown option${suggestion ? `; did you mean '${suggestion}'?` : ''}`);
+      continue;
+    }
+    if (canonical in result.app) {
+      result.errors.push(`${at(key)}: the same option as '${result.written[canonical]}'; keep one of them`);
+      continue;
+    }
+    if (canonical in NOT_YET_IMPLEMENTED) result.warnings.push(`${at(key)}: ${NOT_YET_IMPLEMENTED[canonical]}`);
+    result.app[canonical] = value;
+    result.written[canonical] = key;
+  }
+  return result;
+}

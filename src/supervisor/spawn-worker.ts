@@ -1,0 +1,36 @@
+import { fork, type ChildProcess, type StdioOptions } from 'node:child_process';
+import cluster from 'node:cluster';
+import type { AppOptions } from '../config/index.js';
+import { RUNTIME_MARKER } from '../ipc/messages.js';
+
+// The worker runtime is preloaded into every worker; the app's script stays the main module.
+const RUNTIME_URL = new URL('../worker/runtime.js', import.meta.url).href;
+
+/** The environment of the worker in `slot`: the app's, plus its instance number and PM2's increment_var. */
+export function workerEnv(app: AppOptions, slot: number): Record<string, string> {
+  const env: Record<string, string> = { ...app.env, [app.instance_var]: String(slot), DROVER_APP_NAME: app.name, [RUNTIME_MARKER]: '1' };
+  if (app.increment_var) env[app.increment_var] = String(Number(app.env[app.increment_var]) + slot);
+  return env;
+}
+
+/**
+ * Start one worker: in cluster mode through node:cluster, so that it shares the app's
+ * port; in fork mode as a plain child process that binds its own.
+ */
+export function spawnWorker(app: AppOptions, slot: number, pipeStdout: boolean): ChildProcess {
+  const execArgv = ['--import', RUNTIME_URL, ...app.node_args];
+  // stdout goes straight to ours unless it is logged or formatted; stderr always
+  // comes through us, for crash reports.
+  const stdio: StdioOptions = ['ignore', pipeStdout ? 'pipe' : 'inherit', 'pipe', 'ipc'];
+  const ids = { ...(app.uid !== undefined ? { uid: app.uid } : {}), ...(app.gid !== undefined ? { gid: app.gid } : {}) };
+  if (app.exec_mode === 'fork') {
+    return fork(app.script, [...app.args], { cwd: app.cwd, env: { ...process.env, ...workerEnv(app, slot) }, execArgv, stdio, ...ids });
+  }
+  // node:cluster's settings are global to the process, and one supervisor process may
+  // run several apps: set them all, right before each fork.
+  cluster.setupPrimary({ exec: app.script, args: [...app.args], execArgv, cwd: app.cwd, stdio, uid: app.uid, gid: app.gid });
+  const worker = cluster.fork(workerEnv(app, slot));
+  // Sending to a worker that has just died emits 'error'; its exit tells the story.
+  worker.on('error', () => undefined);
+  return worker.process;
+}
