@@ -1,5 +1,5 @@
 import { detectCapacity } from '../capacity/index.js';
-import { formatBytes, formatDuration, loadApps, type AppOptions } from '../config/index.js';
+import { displayPath, formatBytes, formatDuration, loadApps, type AppOptions } from '../config/index.js';
 import { buildAppRequest, type AppFlags } from './app-request.js';
 import { decideWorkers } from './run-command.js';
 
@@ -27,7 +27,7 @@ export async function configCommand(target: string | undefined, flags: AppFlags 
   const lines: string[] = [];
   lines.push(
     loaded.file
-      ? `${loaded.file.path} (${loaded.file.kind === 'pm2' ? "PM2 ecosystem file: PM2's defaults for instances and exec_mode" : 'drover config'})`
+      ? `${displayPath(loaded.file.path)} (${loaded.file.kind === 'pm2' ? "PM2 ecosystem file: PM2's defaults for instances and exec_mode" : 'drover config'})`
       : 'command line',
   );
   for (const { app, origins, workers } of apps) {

@@ -40,6 +40,12 @@ export function configKind(file: string): 'drover' | 'pm2' {
   return path.basename(file).startsWith('drover.config.') ? 'drover' : 'pm2';
 }
 
+/** A path as messages show it: relative to the current directory when inside it. */
+export function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
+}
+
 /** Load and parse a config file; the value it exports or holds, not yet checked. */
 export async function readConfigFile(file: string): Promise<unknown> {
   const ext = path.extname(file);
@@ -61,11 +67,11 @@ async function parseJson5(file: string): Promise<unknown> {
     if (javascript) {
       throw new DroverError(
         'DROVER_E_CONFIG_NEEDS_JS',
-        `${file}:${javascript.line}: '${javascript.snippet}' is JavaScript, and drover never evaluates a JSON file as code. ` +
+        `${displayPath(file)}:${javascript.line}: '${javascript.snippet}' is JavaScript, and drover never evaluates a JSON file as code. ` +
           `Rename it to ecosystem.config.js and put \`module.exports = \` before the object.`,
       );
     }
-    throw new DroverError('DROVER_E_CONFIG_PARSE', `${file}${where}: ${stripPosition((error as Error).message)}`, { cause: error });
+    throw new DroverError('DROVER_E_CONFIG_PARSE', `${displayPath(file)}${where}: ${stripPosition((error as Error).message)}`, { cause: error });
   }
 }
 
@@ -94,7 +100,9 @@ async function parseYaml(file: string): Promise<unknown> {
     if (error instanceof YAMLParseError) {
       const position = error.linePos?.[0];
       const where = position ? `:${position.line}:${position.col}` : '';
-      throw new DroverError('DROVER_E_CONFIG_PARSE', `${file}${where}: ${error.message.split('\n')[0]}`, { cause: error });
+      throw new DroverError('DROVER_E_CONFIG_PARSE', `${displayPath(file)}${where}: ${firstLine(error.message).replace(/ at line \d+, column \d+:?$/, '')}`, {
+        cause: error,
+      });
     }
     throw error;
   }
@@ -105,7 +113,7 @@ async function importModule(file: string): Promise<unknown> {
     const module = (await import(pathToFileURL(file).href)) as { default?: unknown };
     return module.default ?? module;
   } catch (error) {
-    throw new DroverError('DROVER_E_CONFIG_LOAD', `${file}: could not load: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    throw new DroverError('DROVER_E_CONFIG_LOAD', `${displayPath(file)}: could not load: ${firstLine((error as Error).message)}`, { cause: error });
   }
 }
 
@@ -114,16 +122,26 @@ async function importTypeScript(file: string): Promise<unknown> {
   const support = typeScriptSupport(file);
   if (support.kind === 'native') return importModule(file);
   if (support.kind === 'none') {
-    throw new DroverError('DROVER_E_TYPESCRIPT_UNSUPPORTED', `${file}: ${support.advice}`);
+    throw new DroverError('DROVER_E_TYPESCRIPT_UNSUPPORTED', `${displayPath(file)}: ${support.advice}`);
   }
-  const apiPath = createRequire(file).resolve('tsx/esm/api');
-  const { tsImport } = (await import(pathToFileURL(apiPath).href)) as {
+  const { tsImport } = (await import(pathToFileURL(resolveTsxEsmApi(file)).href)) as {
     tsImport: (specifier: string, parent: string) => Promise<{ default?: unknown }>;
   };
   try {
     const module = await tsImport(pathToFileURL(file).href, import.meta.url);
     return module.default ?? module;
   } catch (error) {
-    throw new DroverError('DROVER_E_CONFIG_LOAD', `${file}: could not load: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    throw new DroverError('DROVER_E_CONFIG_LOAD', `${displayPath(file)}: could not load: ${firstLine((error as Error).message)}`, { cause: error });
   }
 }
+
+// tsx's ESM API, found from the config's folder. require.resolve would pick its
+// CommonJS build, so the package's "import" export is read from its package.json.
+function resolveTsxEsmApi(file: string): string {
+  const manifestPath = createRequire(file).resolve('tsx/package.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { exports?: Record<string, { import?: { default?: string } }> };
+  const entry = manifest.exports?.['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs';
+  return path.join(path.dirname(manifestPath), entry);
+}
+
+const firstLine = (text: string) => text.split('\n', 1)[0]!;

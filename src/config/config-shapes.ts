@@ -1,4 +1,5 @@
 import { DroverError } from '../errors/index.js';
+import { displayPath } from './config-file.js';
 
 /** One app's raw options from a config file, and where it sits ("apps[1]"). */
 export interface RawApp {
@@ -48,5 +49,5 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function shapeError(file: string, message: string): DroverError {
-  return new DroverError('DROVER_E_CONFIG_SHAPE', `${file}: ${message}`);
+  return new DroverError('DROVER_E_CONFIG_SHAPE', `${displayPath(file)}: ${message}`);
 }

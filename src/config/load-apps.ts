@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DroverError, InvalidOptionError, isDroverError } from '../errors/index.js';
 import type { AppOptions } from './app-schema.js';
-import { CONFIG_FILE_NAMES, configKind, isConfigFile, readConfigFile } from './config-file.js';
+import { CONFIG_FILE_NAMES, configKind, displayPath, isConfigFile, readConfigFile } from './config-file.js';
 import { extractApps } from './config-shapes.js';
 import { normalizeKeys } from './normalize-keys.js';
 import { validateAppOptions, type FieldLabel } from './validate.js';
@@ -78,18 +78,18 @@ export async function loadApps(request: AppRequest): Promise<LoadedApps> {
       origins.push(originsOf(app, overrides, keys.app));
     } catch (error) {
       if (error instanceof InvalidOptionError) errors.push(...error.issues);
-      else if (isDroverError(error)) errors.push(`${where || 'app'}: ${error.message}`);
+      else if (isDroverError(error)) errors.push(error.message.startsWith(where) ? error.message : `${where || 'app'}: ${error.message}`);
       else throw error;
     }
   }
-  if (errors.length > 0) throw new InvalidOptionError(errors.map((line) => `${path.basename(file)}: ${line}`));
+  if (errors.length > 0) throw new InvalidOptionError(errors.map((line) => `${displayPath(file)}: ${line}`));
   checkUniqueNames(apps, file);
   const selected = selectApps(apps, request.only, file);
   return {
     file: { path: file, kind },
     apps: selected,
     origins: selected.map((app) => origins[apps.indexOf(app)]!),
-    warnings: warnings.map((line) => `${path.basename(file)}: ${line}`),
+    warnings: warnings.map((line) => `${displayPath(file)}: ${line}`),
   };
 }
 
@@ -106,7 +106,7 @@ function checkUniqueNames(apps: AppOptions[], file: string): void {
   const seen = new Set<string>();
   for (const app of apps) {
     if (seen.has(app.name)) {
-      throw new InvalidOptionError([`${path.basename(file)}: two apps are named '${app.name}'; give each a unique name`]);
+      throw new InvalidOptionError([`${displayPath(file)}: two apps are named '${app.name}'; give each a unique name`]);
     }
     seen.add(app.name);
   }
@@ -119,7 +119,7 @@ function selectApps(apps: AppOptions[], only: readonly string[] | undefined, fil
   if (unknown.length > 0) {
     throw new DroverError(
       'DROVER_E_UNKNOWN_APP',
-      `--only: ${unknown.map((n) => `'${n}'`).join(', ')} not in ${path.basename(file)}; its apps are ${names.map((n) => `'${n}'`).join(', ')}`,
+      `--only: ${unknown.map((n) => `'${n}'`).join(', ')} not in ${displayPath(file)}; its apps are ${names.map((n) => `'${n}'`).join(', ')}`,
     );
   }
   return apps.filter((app) => only.includes(app.name));

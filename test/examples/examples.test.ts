@@ -10,7 +10,7 @@ const cases = [
   { name: 'plain http (CommonJS)', args: [example('hello/server.js')] },
   { name: 'Express (CommonJS)', args: [example('express/server.js')], field: 'framework' },
   { name: 'ES module with top-level await', args: [example('esm/server.mjs')], field: 'module' },
-  { name: 'TypeScript through tsx', args: [example('typescript/server.ts'), '--node-args', '--import tsx'], field: 'language' },
+  { name: 'TypeScript (tsx found and added by drover)', args: [example('typescript/server.ts')], field: 'language' },
 ];
 
 describe('examples', () => {
