@@ -15,6 +15,8 @@ export interface AppFlags {
   restartDelay?: string;
   killTimeout?: string;
   listenTimeout?: string;
+  reloadBatch?: string;
+  waitReady?: boolean;
   workerMemory?: string;
   execMode?: string;
 }
@@ -44,6 +46,8 @@ export function buildAppRequest(target: string | undefined, appArgs: readonly st
     restart_delay: flags.restartDelay,
     kill_timeout: flags.killTimeout,
     listen_timeout: flags.listenTimeout,
+    reload_batch: flags.reloadBatch,
+    wait_ready: flags.waitReady,
     worker_memory: flags.workerMemory,
     env: Object.keys(variables).length > 0 ? variables : undefined,
   });

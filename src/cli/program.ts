@@ -26,6 +26,8 @@ function appOptions(command: Command): Command {
     .option('--restart-delay <ms>', 'a fixed restart delay instead of the backoff (default: 0)')
     .option('--kill-timeout <ms>', `how long a draining worker may take before SIGKILL (default: ${APP_DEFAULTS.kill_timeout})`)
     .option('--listen-timeout <ms>', `warn when a worker is not listening after this long (default: ${APP_DEFAULTS.listen_timeout})`)
+    .option('--wait-ready', "a worker is up when it calls process.send('ready') (or ready() from drover/worker), not when it listens")
+    .option('--reload-batch <n>', `workers a rolling reload replaces at once (default: ${APP_DEFAULTS.reload_batch})`)
     .option('--worker-memory <size>', `memory one worker is assumed to need, for 'auto' (default: ${APP_DEFAULTS.worker_memory / 1024 ** 2}M)`);
 }
 
@@ -41,7 +43,7 @@ export function buildProgram(): Command {
   appOptions(
     program
       .command('run')
-      .description('supervise apps in the foreground (Ctrl-C or SIGTERM drains and stops them)')
+      .description('supervise apps in the foreground (SIGUSR2 or SIGHUP reloads them; Ctrl-C or SIGTERM drains and stops them)')
       .argument('[target]', 'a script (.js, .cjs, .mjs, .ts) or a config file; default: a config file in the current directory')
       .argument('[args...]', 'arguments for a script, after --'),
   ).action(async (target: string | undefined, args: string[], flags: AppFlags) => {

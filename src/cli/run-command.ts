@@ -27,8 +27,15 @@ export async function runCommand(target: string | undefined, appArgs: string[], 
       else supervisor.forceStop();
     }
   };
+  // SIGUSR2 (PM2's and the guides' reload signal) and SIGHUP roll every app. Not
+  // SIGUSR1: that one starts Node's inspector.
+  const onReload = () => {
+    for (const { supervisor } of apps) void supervisor.reload();
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGUSR2', onReload);
+  process.on('SIGHUP', onReload);
   const results = await Promise.all(
     apps.map(({ supervisor, decision }) => {
       const mode = supervisor.app.exec_mode === 'fork' ? ' (fork mode)' : '';
@@ -39,6 +46,8 @@ export async function runCommand(target: string | undefined, appArgs: string[], 
   );
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  process.off('SIGUSR2', onReload);
+  process.off('SIGHUP', onReload);
   return Math.max(0, ...results.map((result) => result.exitCode));
 }
 

@@ -63,6 +63,12 @@ const count = rawUnion(z.number(), z.string(), COUNT).transform((value, ctx) => 
   return Number.isInteger(n) && n >= 0 ? n : fail(ctx, COUNT);
 });
 
+const POSITIVE = 'expected a positive integer';
+const positive = rawUnion(z.number(), z.string(), POSITIVE).transform((value, ctx) => {
+  const n = integerOf(value);
+  return Number.isInteger(n) && n > 0 ? n : fail(ctx, POSITIVE);
+});
+
 const port = rawUnion(z.number(), z.string(), 'expected a port number from 1 to 65535').transform((value, ctx) => {
   const n = integerOf(value);
   return Number.isInteger(n) && n > 0 && n < 65536 ? n : fail(ctx, 'expected a port number from 1 to 65535');
@@ -121,6 +127,8 @@ export const APP_DEFAULTS = {
   // Kubernetes' 30 s termination grace period.
   kill_timeout: 5000,
   listen_timeout: 3000,
+  // How many workers a rolling reload replaces at once (Kubernetes' maxSurge).
+  reload_batch: 1,
   wait_ready: false,
   shutdown_with_message: false,
   merge_logs: false,
@@ -160,6 +168,7 @@ function buildAppSchema(instances: typeof cliInstances) {
       max_memory_restart: size("'300M'").optional(),
       kill_timeout: duration('"5s"').optional(),
       listen_timeout: duration('"3s"').optional(),
+      reload_batch: positive.optional(),
       wait_ready: flag.optional(),
       shutdown_with_message: flag.optional(),
       out_file: text('a file path').optional(),
@@ -214,6 +223,7 @@ export interface AppOptions {
   readonly max_memory_restart: number | undefined;
   readonly kill_timeout: number;
   readonly listen_timeout: number;
+  readonly reload_batch: number;
   readonly wait_ready: boolean;
   readonly shutdown_with_message: boolean;
   readonly logs: LogOptions;

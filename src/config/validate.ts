@@ -95,6 +95,7 @@ function resolveApp(parsed: ParsedApp, selectedEnv: Record<string, string>, opti
     max_memory_restart: parsed.max_memory_restart,
     kill_timeout: parsed.kill_timeout ?? APP_DEFAULTS.kill_timeout,
     listen_timeout: parsed.listen_timeout ?? APP_DEFAULTS.listen_timeout,
+    reload_batch: parsed.reload_batch ?? APP_DEFAULTS.reload_batch,
     wait_ready: parsed.wait_ready ?? APP_DEFAULTS.wait_ready,
     shutdown_with_message: parsed.shutdown_with_message ?? APP_DEFAULTS.shutdown_with_message,
     logs: resolveLogs(parsed, cwd),

@@ -55,6 +55,24 @@ export function reportSupervisor(supervisor: Supervisor, output: Output = consol
     const open = report ? ` (${report.inFlightAtStart} request(s) in flight and ${report.connectionsAtStart} connection(s) open when the drain began)` : '';
     warn(`${who(worker)} ${why === 'forced' ? 'killed by a second signal' : `still draining at kill_timeout: killed`}${open}`);
   });
+  supervisor.on('reload-start', (slots, batch) => info(`reload: replacing ${slots} worker${slots === 1 ? '' : 's'}, ${batch} at a time`));
+  supervisor.on('reload-replaced', (entry) => {
+    const old = entry.oldPid === undefined ? 'an empty slot' : `pid ${entry.oldPid}, now draining`;
+    info(`reload: worker ${entry.slot} is pid ${entry.newPid} (up after ${formatDuration(entry.startupMs)}), replacing ${old}`);
+  });
+  supervisor.on('reload-end', (result) => {
+    const pids = result.replaced.map((entry) => entry.newPid).join(', ');
+    if (result.ok) {
+      info(`reload done in ${formatDuration(result.durationMs)}: ${result.replaced.length} worker${result.replaced.length === 1 ? '' : 's'} replaced (pids ${pids})`);
+      return;
+    }
+    const failure = result.failure!;
+    const serving = supervisor.workers.map((w) => w.pid).join(', ');
+    warn(
+      `reload stopped after ${formatDuration(result.durationMs)}: the new worker ${failure.slot} (pid ${failure.pid}) ${failure.why}. ` +
+        `${result.replaced.length} of ${supervisor.app.name}'s slots were replaced; the others keep their old workers (serving: pids ${serving || 'none'})`,
+    );
+  });
   supervisor.on('exit', (result) => {
     if (result.error && result.error !== explained) warn(`${result.error.message} [${result.error.code}]`);
     if (result.error) warn(`stopped with exit code ${result.exitCode}`);

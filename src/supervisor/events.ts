@@ -33,6 +33,25 @@ export interface SupervisorResult {
   forced: number[];
 }
 
+/** One slot's worker replaced by a reload. */
+export interface ReplacedSlot {
+  slot: number;
+  /** Undefined when the slot had no live worker (it had crashed and was waiting, or given up). */
+  oldPid: number | undefined;
+  newPid: number;
+  /** From the new worker's start until it was listening (or ready). */
+  startupMs: number;
+}
+
+/** How a rolling reload went. */
+export interface ReloadResult {
+  ok: boolean;
+  durationMs: number;
+  replaced: ReplacedSlot[];
+  /** The slot whose new worker failed, and why; the reload stopped there. */
+  failure: { slot: number; pid: number; why: string } | undefined;
+}
+
 export interface SupervisorEvents {
   spawn: [worker: WorkerInfo];
   listening: [worker: WorkerInfo, address: WorkerAddress];
@@ -45,5 +64,8 @@ export interface SupervisorEvents {
   draining: [worker: WorkerInfo, report: DrainReport];
   drained: [worker: WorkerInfo, report: DrainReport];
   killed: [worker: WorkerInfo, report: DrainReport | undefined, why: 'kill_timeout' | 'forced'];
+  'reload-start': [slots: number, batch: number];
+  'reload-replaced': [replaced: ReplacedSlot];
+  'reload-end': [result: ReloadResult];
   exit: [result: SupervisorResult];
 }

@@ -7,7 +7,7 @@ import { DroverError } from '../errors/index.js';
 import type { SerializedError } from '../ipc/messages.js';
 import { AppOutput } from '../log/app-output.js';
 import { describeExit, describeExitAfter, summarizeCause } from './describe-exit.js';
-import type { CrashDecision, SupervisorEvents, SupervisorResult } from './events.js';
+import type { CrashDecision, ReloadResult, ReplacedSlot, SupervisorEvents, SupervisorResult } from './events.js';
 import { RestartPolicy } from './restart-policy.js';
 import { spawnWorker } from './spawn-worker.js';
 import { WorkerHandle, type WorkerAddress } from './worker-handle.js';
@@ -20,7 +20,10 @@ import { WorkerHandle, type WorkerAddress } from './worker-handle.js';
  */
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly app: AppOptions;
+  /** The worker serving each slot. */
   readonly #slots = new Map<number, WorkerHandle>();
+  /** Every worker process alive: current ones, a reload's candidates, and those draining. */
+  readonly #live = new Set<WorkerHandle>();
   readonly #pendingRestarts = new Map<number, NodeJS.Timeout>();
   readonly #policy: RestartPolicy;
   readonly #output: AppOutput;
@@ -32,7 +35,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #readyAnnounced = false;
   #address: WorkerAddress | undefined;
   #lastCause: string | undefined;
-  #killTimer: NodeJS.Timeout | undefined;
+  #reloadRunning: Promise<ReloadResult> | undefined;
+  #reloadNext: Promise<ReloadResult> | undefined;
   #resolveRun: ((result: SupervisorResult) => void) | undefined;
   #finished = false;
 
@@ -67,35 +71,131 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return done;
   }
 
-  /** Graceful stop: no more restarts, every worker drains, kill_timeout bounds the wait. */
+  /** Graceful stop: no more restarts, every worker drains, kill_timeout bounds each drain. */
   stop(reason = 'stop requested'): void {
     if (this.#stopping) return;
     this.#stopping = true;
     this.emit('stopping', reason);
     for (const timer of this.#pendingRestarts.values()) clearTimeout(timer);
     this.#pendingRestarts.clear();
-    for (const handle of this.workers) handle.requestShutdown('stop', this.app.shutdown_with_message);
-    this.#killTimer = setTimeout(() => this.#killAll('kill_timeout'), this.app.kill_timeout);
+    for (const handle of this.#live) {
+      handle.onUp?.({ ok: false, why: 'the app is stopping' });
+      this.#drain(handle, 'stop');
+    }
     this.#finishIfEmpty();
   }
 
   /** A second signal: kill what is left now. */
   forceStop(): void {
     this.stop('forced stop');
-    clearTimeout(this.#killTimer);
-    this.#killAll('forced');
+    for (const handle of this.#live) this.#kill(handle, 'forced');
   }
 
-  #killAll(why: 'kill_timeout' | 'forced'): void {
-    for (const handle of this.workers) {
-      this.#forced.push(handle.slot);
-      this.emit('killed', handle.info, handle.drainReport, why);
-      handle.kill();
+  /**
+   * Rolling reload: each slot, a batch at a time, gets a new worker (the script is
+   * loaded afresh, so this is how new code is deployed); once the new one is up the
+   * old one drains. A new worker that crashes or is not up within listen_timeout
+   * stops the reload, and the old workers keep serving. A reload asked for during
+   * another is queued, and several such requests share one.
+   */
+  reload(): Promise<ReloadResult> {
+    if (!this.#reloadRunning) return this.#startReload();
+    this.#reloadNext ??= this.#reloadRunning.then(() => {
+      this.#reloadNext = undefined;
+      return this.#startReload();
+    });
+    return this.#reloadNext;
+  }
+
+  #startReload(): Promise<ReloadResult> {
+    const running = this.#rollWorkers().finally(() => {
+      if (this.#reloadRunning === running) this.#reloadRunning = undefined;
+    });
+    this.#reloadRunning = running;
+    return running;
+  }
+
+  async #rollWorkers(): Promise<ReloadResult> {
+    const started = Date.now();
+    const replaced: ReplacedSlot[] = [];
+    const end = (failure: ReloadResult['failure']): ReloadResult => {
+      const result = { ok: failure === undefined, durationMs: Date.now() - started, replaced, failure };
+      this.emit('reload-end', result);
+      return result;
+    };
+    if (this.#stopping || !this.#resolveRun) return end({ slot: -1, pid: -1, why: 'the app is not running' });
+    const batch = this.app.reload_batch;
+    this.emit('reload-start', this.#count, batch);
+
+    for (let first = 0; first < this.#count; first += batch) {
+      const slots = Array.from({ length: Math.min(batch, this.#count - first) }, (_, i) => first + i);
+      const candidates = slots.map((slot) => {
+        // A slot waiting out a restart backoff gets its new worker now.
+        clearTimeout(this.#pendingRestarts.get(slot));
+        this.#pendingRestarts.delete(slot);
+        return this.#spawn(slot, 'candidate');
+      });
+      const outcomes = await Promise.all(candidates.map((candidate) => this.#whenUp(candidate)));
+      const failedAt = outcomes.findIndex((outcome) => !outcome.ok);
+      if (failedAt !== -1) {
+        for (const candidate of candidates) this.#drain(candidate, 'reload');
+        const failed = candidates[failedAt]!;
+        const outcome = outcomes[failedAt] as { ok: false; why: string };
+        return end({ slot: failed.slot, pid: failed.pid, why: outcome.why });
+      }
+      for (const candidate of candidates) {
+        const old = this.#slots.get(candidate.slot);
+        candidate.role = 'current';
+        this.#slots.set(candidate.slot, candidate);
+        if (old?.live) this.#drain(old, 'reload');
+        const entry = { slot: candidate.slot, oldPid: old?.live ? old.pid : undefined, newPid: candidate.pid, startupMs: candidate.upAt - candidate.startedAt };
+        replaced.push(entry);
+        this.emit('reload-replaced', entry);
+      }
     }
+    // Every slot has a worker that started and listened: a crash loop given up on
+    // before (a bad deploy, now fixed) is over.
+    this.#gaveUp = undefined;
+    return end(undefined);
+  }
+
+  // Resolves once a reload's new worker is up, or with why it cannot be.
+  #whenUp(handle: WorkerHandle): Promise<{ ok: true } | { ok: false; why: string }> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const what = this.app.wait_ready ? "ready (no process.send('ready'))" : 'listening';
+        settle({ ok: false, why: `not ${what} after listen_timeout ${formatDuration(this.app.listen_timeout)}` });
+      }, this.app.listen_timeout);
+      const settle = (outcome: { ok: true } | { ok: false; why: string }) => {
+        clearTimeout(timer);
+        handle.onUp = undefined;
+        resolve(outcome);
+      };
+      handle.onUp = settle;
+    });
+  }
+
+  // Ask a worker to drain; at kill_timeout it is killed and what it still had open is reported.
+  #drain(handle: WorkerHandle, reason: 'stop' | 'reload'): void {
+    if (!handle.live || handle.stopRequested) return;
+    handle.requestShutdown(reason, this.app.shutdown_with_message);
+    handle.timers.push(setTimeout(() => this.#kill(handle, 'kill_timeout'), this.app.kill_timeout));
+  }
+
+  #kill(handle: WorkerHandle, why: 'kill_timeout' | 'forced'): void {
+    if (!handle.live) return;
+    if (this.#stopping) this.#forced.push(handle.slot);
+    this.emit('killed', handle.info, handle.drainReport, why);
+    handle.kill();
   }
 
   #fork(slot: number): void {
     this.#pendingRestarts.delete(slot);
+    this.#spawn(slot, 'current');
+  }
+
+  // Start a worker for `slot`: as the slot's worker, or as a reload's candidate for it.
+  #spawn(slot: number, role: 'current' | 'candidate'): WorkerHandle {
     const output = this.#output.forWorker(slot, this.#count);
     const child = spawnWorker(this.app, slot, output.stdout !== undefined);
     const handle: WorkerHandle = new WorkerHandle(
@@ -119,7 +219,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         if (message === 'ready' && this.app.wait_ready) this.#onReady(handle);
       },
     );
-    this.#slots.set(slot, handle);
+    handle.role = role;
+    this.#live.add(handle);
+    if (role === 'current') this.#slots.set(slot, handle);
     this.#writePidFile(handle);
     this.emit('spawn', handle.info);
 
@@ -129,12 +231,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.#policy.onStable(slot);
       }, this.app.min_uptime),
       setTimeout(() => {
-        if (handle.state === 'starting' || (this.app.wait_ready && handle.state === 'listening')) {
+        // A reload's candidate that is late fails the reload instead.
+        if (handle.role === 'current' && (handle.state === 'starting' || (this.app.wait_ready && handle.state === 'listening'))) {
           this.emit('slow-listen', handle.info, this.app.listen_timeout);
         }
       }, this.app.listen_timeout),
     );
     child.on('exit', (code: number | null, signal: string | null) => this.#onExit(handle, code, signal));
+    return handle;
   }
 
   #onListening(handle: WorkerHandle, address: WorkerAddress): void {
@@ -148,9 +252,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   // A worker is up once it listens, or, with wait_ready, once it says so.
   #onReady(handle: WorkerHandle): void {
-    if (handle.state === 'starting' || handle.state === 'listening') handle.state = 'ready';
+    if (handle.state !== 'starting' && handle.state !== 'listening') return;
+    handle.state = 'ready';
+    handle.upAt = Date.now();
     handle.establish();
-    if (this.#readyAnnounced || this.#slots.size < this.#count || ![...this.#slots.values()].every((h) => h.state === 'ready')) return;
+    handle.onUp?.({ ok: true });
+    if (handle.role === 'candidate' || this.#readyAnnounced || this.#slots.size < this.#count || ![...this.#slots.values()].every((h) => h.state === 'ready')) return;
     this.#readyAnnounced = true;
     this.emit('ready', this.workers.map((h) => h.info), this.#address);
   }
@@ -159,8 +266,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     handle.state = 'exited';
     handle.clearTimers();
     handle.stderr.flush();
+    this.#live.delete(handle);
     this.#removePidFile(handle);
-    if (!handle.stopRequested && !this.#stopping) this.#onCrash(handle, code, signal);
+    if (handle.onUp) {
+      // A reload's new worker died before it was up: the reload reports it.
+      const cause = handle.fatalError ? describeError(handle.fatalError) : summarizeCause(handle.stderr.appTail());
+      const how = `${handle.listened ? 'crashed' : 'crashed on start'} with ${describeExitAfter(code, signal, Date.now() - handle.startedAt)}`;
+      handle.onUp({ ok: false, why: cause ? `${how}: ${cause}` : how });
+    } else if (!handle.stopRequested && !this.#stopping && this.#slots.get(handle.slot) === handle) {
+      this.#onCrash(handle, code, signal);
+    }
     this.#finishIfEmpty();
   }
 
@@ -246,9 +361,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   #finishIfEmpty(): void {
-    if (this.#finished || !this.#resolveRun || this.workers.length > 0 || this.#pendingRestarts.size > 0) return;
+    if (this.#finished || !this.#resolveRun || this.#live.size > 0 || this.#pendingRestarts.size > 0) return;
     this.#finished = true;
-    clearTimeout(this.#killTimer);
     const error = this.#gaveUp ?? (this.#forced.length > 0 ? forcedError(this.#forced) : this.#unrestartedError());
     const result: SupervisorResult = { exitCode: error?.exitCode ?? 0, error, forced: [...this.#forced] };
     const resolve = this.#resolveRun;

@@ -24,7 +24,16 @@ export class WorkerHandle {
   readonly child: ChildProcess;
   readonly pid: number;
   readonly startedAt = Date.now();
+  /** When it was up: listening, or ready with wait_ready. */
+  upAt = 0;
   state: WorkerState = 'starting';
+  /**
+   * `current` serves its slot; a `candidate` is a reload's new worker, serving but not
+   * yet the slot's worker: its failure stops the reload instead of counting as a crash.
+   */
+  role: 'current' | 'candidate' = 'current';
+  /** Told when the worker is up (listening, or ready with wait_ready) or can no longer be. */
+  onUp: ((outcome: { ok: true } | { ok: false; why: string }) => void) | undefined;
   /** drover asked this worker to exit, so its exit is not a crash. */
   stopRequested = false;
   /** The worker listened once; an exit before that is a failure to start. */
@@ -79,9 +88,9 @@ export class WorkerHandle {
     this.#held = undefined;
   }
 
-  /** Ask the worker to drain and exit. */
+  /** Ask the worker to drain and exit (once). */
   requestShutdown(reason: SupervisorMessage['reason'], notifyApp: boolean): void {
-    if (!this.live) return;
+    if (!this.live || this.stopRequested) return;
     this.stopRequested = true;
     this.state = 'draining';
     if (!this.channel.send({ type: 'shutdown', reason, notifyApp })) this.kill();

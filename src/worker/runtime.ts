@@ -1,6 +1,7 @@
 import type net from 'node:net';
 import { Channel } from '../ipc/channel.js';
 import { RUNTIME_MARKER, serializeError, type ListenAddress, type SupervisorMessage, type WorkerMessage } from '../ipc/messages.js';
+import { runShutdownHooks } from './api.cjs';
 import { drainServers } from './drain.js';
 import { ServerTracker } from './server-tracker.js';
 
@@ -33,8 +34,13 @@ function startRuntime(): void {
   tracker.install();
 
   let shutdown: Promise<void> | undefined;
+  // The app's onShutdown hooks run as the drain begins (to close WebSockets, say); the
+  // worker exits once both are done.
   const beginShutdown = (ack?: number): Promise<void> =>
-    (shutdown ??= drainServers(tracker, (report) => channel.send({ type: 'draining', report })).then((report) => {
+    (shutdown ??= Promise.all([
+      drainServers(tracker, (report) => channel.send({ type: 'draining', report })),
+      runShutdownHooks(),
+    ]).then(([report]) => {
       channel.send({ type: 'drained', report }, ack);
       process.exit(0);
     }));
