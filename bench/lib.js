@@ -121,8 +121,18 @@ async function loadWithAutocannon(url, { connections, duration }) {
 }
 
 function loadWithWrk(url, { connections, duration }) {
+  return runWrk(url, { connections, duration });
+}
+
+/**
+ * Run wrk against a URL and parse what it prints: req/s, total requests, failed ones
+ * (socket errors plus non-2xx/3xx answers), p99 and slowest latency in ms. `header`
+ * adds one request header (`Connection: close` makes every request a new connection).
+ */
+export function runWrk(url, { connections, duration, header }) {
   return new Promise((resolve, reject) => {
-    const child = spawn('wrk', ['-t2', `-c${connections}`, `-d${duration}s`, '--latency', url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const args = ['-t2', `-c${connections}`, `-d${duration}s`, '--latency', ...(header ? ['-H', header] : []), url];
+    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (chunk) => (out += chunk));
     child.on('error', reject);
@@ -130,10 +140,14 @@ function loadWithWrk(url, { connections, duration }) {
       const number = (pattern) => Number(pattern.exec(out)?.[1] ?? 0);
       const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
       const errors = socketErrors ? socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0;
+      const non2xx = number(/Non-2xx or 3xx responses: (\d+)/);
       resolve({
         rps: number(/Requests\/sec:\s+([\d.]+)/),
         p99: toMs(/\s99%\s+([\d.]+\w+)/.exec(out)?.[1]),
-        failed: errors + number(/Non-2xx or 3xx responses: (\d+)/),
+        maxMs: toMs(/Latency\s+\S+\s+\S+\s+(\S+)/.exec(out)?.[1]),
+        socketErrors: socketErrors ? socketErrors[0] : 'Socket errors: none',
+        non2xx,
+        failed: errors + non2xx,
         total: number(/(\d+) requests in/),
       });
     });
