@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { DroverProcess } from '../helpers/drover-process.js';
-import { freePort, get } from '../helpers/http.js';
+import { freePortRange, get } from '../helpers/http.js';
 
 // An ecosystem file with two apps, run for real: a cluster app with 2 instances and
 // increment_var PORT, and a fork-mode app, with --env production.
@@ -17,7 +17,7 @@ interface Answer {
 }
 
 it('starts both apps with the right env, ports and counts', async () => {
-  const base = await freePort();
+  const base = await freePortRange([0, 1, 10]);
   const drover = new DroverProcess(['run', 'test/fixtures/config/e2e/ecosystem.config.js', '--env', 'production'], {
     env: { TEST_BASE_PORT: String(base) },
   });

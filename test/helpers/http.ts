@@ -10,6 +10,27 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * A base port such that base + each offset is free: for apps that listen on several
+ * ports (increment_var). Taken below Linux's ephemeral range (32768+), so that client
+ * connections made meanwhile cannot be holding one of them.
+ */
+export async function freePortRange(offsets: readonly number[]): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 10_000);
+    if ((await Promise.all(offsets.map((offset) => canListen(base + offset)))).every(Boolean)) return base;
+  }
+  throw new Error('no free port range found');
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 export interface Reply {
   status: number;
   headers: http.IncomingHttpHeaders;
