@@ -1,13 +1,9 @@
 import http from 'node:http';
 import net from 'node:net';
 
-/** A port that was free a moment ago, on loopback. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+/** A port that was free a moment ago, on loopback (see freePortRange for where it is taken). */
+export function freePort(): Promise<number> {
+  return freePortRange([0]);
 }
 
 /**
