@@ -1,6 +1,20 @@
 // The programmatic API: the same supervisor the CLI runs.
 export { Supervisor, RestartPolicy } from './supervisor/index.js';
-export type { CrashReport, SupervisorEvents, SupervisorResult, WorkerAddress, WorkerInfo, WorkerState } from './supervisor/index.js';
+export type {
+  AppSnapshot,
+  CrashReport,
+  ReloadResult,
+  RestartReason,
+  SupervisorEvents,
+  SupervisorResult,
+  TimelineEvent,
+  TimelineKind,
+  WorkerAddress,
+  WorkerInfo,
+  WorkerSnapshot,
+  WorkerState,
+} from './supervisor/index.js';
+export type { WorkerStats } from './ipc/messages.js';
 export {
   validateAppOptions,
   loadApps,

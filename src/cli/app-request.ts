@@ -17,6 +17,10 @@ export interface AppFlags {
   listenTimeout?: string;
   reloadBatch?: string;
   waitReady?: boolean;
+  maxMemoryRestart?: string;
+  statsInterval?: string;
+  heartbeatTimeout?: string;
+  autoHeap?: boolean;
   workerMemory?: string;
   execMode?: string;
 }
@@ -48,6 +52,10 @@ export function buildAppRequest(target: string | undefined, appArgs: readonly st
     listen_timeout: flags.listenTimeout,
     reload_batch: flags.reloadBatch,
     wait_ready: flags.waitReady,
+    max_memory_restart: flags.maxMemoryRestart,
+    stats_interval: flags.statsInterval,
+    heartbeat_timeout: flags.heartbeatTimeout,
+    auto_heap: flags.autoHeap,
     worker_memory: flags.workerMemory,
     env: Object.keys(variables).length > 0 ? variables : undefined,
   });

@@ -27,6 +27,10 @@ function appOptions(command: Command): Command {
     .option('--kill-timeout <ms>', `how long a draining worker may take before SIGKILL (default: ${APP_DEFAULTS.kill_timeout})`)
     .option('--listen-timeout <ms>', `warn when a worker is not listening after this long (default: ${APP_DEFAULTS.listen_timeout})`)
     .option('--wait-ready', "a worker is up when it calls process.send('ready') (or ready() from drover/worker), not when it listens")
+    .option('--max-memory-restart <size>', 'replace a worker whose RSS goes over this, e.g. 300M (successor first, then drain)')
+    .option('--stats-interval <ms>', `how often workers report their figures, which is also their heartbeat; 0 = off (default: ${APP_DEFAULTS.stats_interval})`)
+    .option('--heartbeat-timeout <ms>', `kill and replace a worker silent for this long (default: ${APP_DEFAULTS.heartbeat_timeout})`)
+    .option('--auto-heap', "give each worker --max-old-space-size from the memory limit shared by the workers, unless node args set one")
     .option('--reload-batch <n>', `workers a rolling reload replaces at once (default: ${APP_DEFAULTS.reload_batch})`)
     .option('--worker-memory <size>', `memory one worker is assumed to need, for 'auto' (default: ${APP_DEFAULTS.worker_memory / 1024 ** 2}M)`);
 }
@@ -46,9 +50,11 @@ export function buildProgram(): Command {
       .description('supervise apps in the foreground (SIGUSR2 or SIGHUP reloads them; Ctrl-C or SIGTERM drains and stops them)')
       .argument('[target]', 'a script (.js, .cjs, .mjs, .ts) or a config file; default: a config file in the current directory')
       .argument('[args...]', 'arguments for a script, after --'),
-  ).action(async (target: string | undefined, args: string[], flags: AppFlags) => {
-    process.exitCode = await runCommand(target, args, flags);
-  });
+  )
+    .option('--stats', 'print a table of every worker\'s figures each stats interval')
+    .action(async (target: string | undefined, args: string[], flags: AppFlags & { stats?: boolean }) => {
+      process.exitCode = await runCommand(target, args, flags);
+    });
 
   appOptions(
     program

@@ -1,11 +1,12 @@
 import { detectCapacity, resolveInstances, type Capacity, type InstanceDecision } from '../capacity/index.js';
 import { loadApps, type AppOptions, type OptionOrigin } from '../config/index.js';
 import { consoleOutput, reportSupervisor } from '../log/reporter.js';
+import { formatStatsTable } from '../log/stats-table.js';
 import { Supervisor } from '../supervisor/index.js';
 import { buildAppRequest, type AppFlags } from './app-request.js';
 
 /** `drover run`: supervise the apps in the foreground until a signal or until no worker is left. Returns the exit code. */
-export async function runCommand(target: string | undefined, appArgs: string[], flags: AppFlags): Promise<number> {
+export async function runCommand(target: string | undefined, appArgs: string[], flags: AppFlags & { stats?: boolean }): Promise<number> {
   const request = buildAppRequest(target, appArgs, flags);
   const loaded = await loadApps(request);
   for (const warning of loaded.warnings) consoleOutput.warn(`[drover] warning: ${warning}`);
@@ -13,7 +14,7 @@ export async function runCommand(target: string | undefined, appArgs: string[], 
   const capacity = detectCapacity();
   const apps = loaded.apps.map((app, i) => {
     const decision = decideWorkers(app, loaded.origins[i]!, capacity, flags.instances === undefined);
-    const supervisor = new Supervisor(app);
+    const supervisor = new Supervisor(app, { heapLimitMb: app.auto_heap ? heapLimitMb(capacity, decision.count) : undefined });
     // Every log file opens before any app starts: a bad path stops everything cleanly.
     supervisor.prepare(decision.count);
     return { supervisor, decision };
@@ -32,6 +33,12 @@ export async function runCommand(target: string | undefined, appArgs: string[], 
   const onReload = () => {
     for (const { supervisor } of apps) void supervisor.reload();
   };
+  // --stats: a table per app every stats interval (SIGUSR1 is Node's inspector signal, so no signal for it).
+  const statsTimers = flags.stats
+    ? apps
+        .filter(({ supervisor }) => supervisor.app.stats_interval > 0)
+        .map(({ supervisor }) => setInterval(() => consoleOutput.info(formatStatsTable(supervisor.snapshot())), supervisor.app.stats_interval))
+    : [];
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGUSR2', onReload);
@@ -44,6 +51,7 @@ export async function runCommand(target: string | undefined, appArgs: string[], 
       return supervisor.run(decision.count);
     }),
   );
+  statsTimers.forEach(clearInterval);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   process.off('SIGUSR2', onReload);
@@ -56,4 +64,12 @@ export function decideWorkers(app: AppOptions, origins: Record<string, OptionOri
   const askedAs =
     origins.instances === 'command line' ? (fromEnv ? 'DROVER_INSTANCES=' : '-i ') : origins.instances === 'config file' ? 'instances: ' : 'PM2 default ';
   return resolveInstances(app.instances, capacity, app.worker_memory, askedAs);
+}
+
+/**
+ * auto_heap: each worker's share of the memory limit, less a quarter for what V8 keeps
+ * outside the old space (code, buffers, the young generation), at least 64 MB.
+ */
+export function heapLimitMb(capacity: Capacity, workers: number): number {
+  return Math.max(64, Math.floor((capacity.memoryLimit / workers / 1024 / 1024) * 0.75));
 }

@@ -135,6 +135,14 @@ export const APP_DEFAULTS = {
   time: false,
   // What one worker is assumed to need when `auto` divides the memory limit.
   worker_memory: 150 * 1024 * 1024,
+  // Health supervision: every worker reports its figures (and so its heartbeat) this often.
+  stats_interval: 5000,
+  heartbeat_timeout: 30_000,
+  event_loop_delay_limit: 200,
+  event_loop_delay_reports: 3,
+  restart_on_event_loop_delay: false,
+  health_check_failures: 3,
+  auto_heap: false,
 } as const;
 
 /**
@@ -188,6 +196,13 @@ function buildAppSchema(instances: typeof cliInstances) {
       watch_delay: duration('"1s"').optional(),
       cron_restart: text('a cron pattern like "0 4 * * *"').optional(),
       worker_memory: size('"150M"').optional(),
+      stats_interval: duration('"5s" (0 turns stats and heartbeats off)').optional(),
+      heartbeat_timeout: duration('"30s"').optional(),
+      event_loop_delay_limit: duration('"200ms"').optional(),
+      event_loop_delay_reports: positive.optional(),
+      restart_on_event_loop_delay: flag.optional(),
+      health_check_failures: positive.optional(),
+      auto_heap: flag.optional(),
     })
     .strict();
 }
@@ -231,6 +246,13 @@ export interface AppOptions {
   readonly uid: number | undefined;
   readonly gid: number | undefined;
   readonly worker_memory: number;
+  readonly stats_interval: number;
+  readonly heartbeat_timeout: number;
+  readonly event_loop_delay_limit: number;
+  readonly event_loop_delay_reports: number;
+  readonly restart_on_event_loop_delay: boolean;
+  readonly health_check_failures: number;
+  readonly auto_heap: boolean;
 }
 
 /** Where a worker's output goes; undefined paths mean "the supervisor's own stdout/stderr". */

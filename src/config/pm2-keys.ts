@@ -58,7 +58,6 @@ export const NOT_YET_IMPLEMENTED: Readonly<Record<string, string>> = {
   ignore_watch: 'restart on file change is not implemented yet; the option is accepted and ignored',
   watch_delay: 'restart on file change is not implemented yet; the option is accepted and ignored',
   cron_restart: 'cron restarts are not implemented yet; the option is accepted and ignored',
-  max_memory_restart: 'the memory limit is validated but not enforced yet (health supervision comes next)',
 };
 
 /** "maxMemoryRestart" -> "max_memory_restart"; snake_case and env_* keys pass unchanged. */

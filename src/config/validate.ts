@@ -103,6 +103,13 @@ function resolveApp(parsed: ParsedApp, selectedEnv: Record<string, string>, opti
     uid: parsed.uid === undefined ? undefined : resolveUserId(parsed.uid, label('uid')),
     gid: parsed.gid === undefined ? undefined : resolveGroupId(parsed.gid, label('gid')),
     worker_memory: parsed.worker_memory ?? APP_DEFAULTS.worker_memory,
+    stats_interval: parsed.stats_interval ?? APP_DEFAULTS.stats_interval,
+    heartbeat_timeout: parsed.heartbeat_timeout ?? APP_DEFAULTS.heartbeat_timeout,
+    event_loop_delay_limit: parsed.event_loop_delay_limit ?? APP_DEFAULTS.event_loop_delay_limit,
+    event_loop_delay_reports: parsed.event_loop_delay_reports ?? APP_DEFAULTS.event_loop_delay_reports,
+    restart_on_event_loop_delay: parsed.restart_on_event_loop_delay ?? APP_DEFAULTS.restart_on_event_loop_delay,
+    health_check_failures: parsed.health_check_failures ?? APP_DEFAULTS.health_check_failures,
+    auto_heap: parsed.auto_heap ?? APP_DEFAULTS.auto_heap,
   };
   return Object.freeze(app);
 }

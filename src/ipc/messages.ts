@@ -6,6 +6,8 @@ export const PROTOCOL_TAG = 'drover';
 
 /** Set by the supervisor in each worker's environment; the worker runtime removes it at once. */
 export const RUNTIME_MARKER = 'DROVER_RUNTIME';
+/** The stats interval in ms, passed to the worker runtime the same way; 0 turns reports off. */
+export const STATS_INTERVAL_VARIABLE = 'DROVER_STATS_INTERVAL';
 export const PROTOCOL_VERSION = 1;
 
 /** An error as it crosses the process boundary. */
@@ -32,7 +34,28 @@ export interface DrainReport {
 /** Where a server listens: a TCP address, or a Unix socket / named pipe path. */
 export type ListenAddress = { address: string; family: string; port: number } | { path: string };
 
+/** What a worker reports every stats interval; it doubles as its heartbeat. */
+export interface WorkerStats {
+  /** Resident memory, bytes. */
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  /** User + system CPU since the last report, as a percentage of one core. */
+  cpuPercent: number;
+  /** Event-loop delay since the last report, ms. */
+  eventLoopDelay: { p50: number; p99: number; max: number };
+  /** Requests received by the app's HTTP servers since the worker started. */
+  requestsServed: number;
+  requestsInFlight: number;
+  connections: number;
+  uptimeMs: number;
+  /** The app's own health check (drover/worker healthCheck), if it registered one. */
+  health: { ok: true } | { ok: false; reason: string } | undefined;
+}
+
 export type WorkerMessage =
+  /** Figures for the last interval: also the heartbeat. */
+  | { type: 'stats'; stats: WorkerStats }
   /** One of the app's servers is listening. */
   | { type: 'listening'; address: ListenAddress }
   /** An exception is about to kill the worker; sent before Node prints it. */
@@ -48,7 +71,13 @@ export type SupervisorMessage =
    * `notifyApp` the app also receives the message 'shutdown' (PM2's
    * shutdown_with_message).
    */
-  { type: 'shutdown'; reason: 'stop' | 'reload' | 'scale'; notifyApp: boolean };
+  | { type: 'shutdown'; reason: 'stop' | 'reload' | 'scale'; notifyApp: boolean }
+  /**
+   * Answers `drained`: the worker may exit. Messages on the channel arrive in order,
+   * so by now node:cluster has handled the worker's "server closed" and every
+   * connection it had already sent the worker has reached it (and been handed back).
+   */
+  | { type: 'exit' };
 
 /** The envelope around either side's messages: tag, version and a sequence number. */
 export type Envelope<M> = M & {

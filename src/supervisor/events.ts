@@ -1,5 +1,5 @@
 import type { DroverError } from '../errors/index.js';
-import type { DrainReport } from '../ipc/messages.js';
+import type { DrainReport, WorkerStats } from '../ipc/messages.js';
 import type { RestartDecision } from './restart-policy.js';
 import type { WorkerAddress, WorkerInfo } from './worker-handle.js';
 
@@ -33,6 +33,28 @@ export interface SupervisorResult {
   forced: number[];
 }
 
+/** Why drover replaced or restarted a worker, counted per app. */
+export type RestartReason = 'crash' | 'unresponsive' | 'memory-limit' | 'event-loop-delay' | 'health-check';
+
+/** One worker's state and latest figures. */
+export interface WorkerSnapshot {
+  slot: number;
+  pid: number;
+  state: string;
+  uptimeMs: number;
+  /** Restarts and replacements of this slot's worker, all reasons. */
+  restarts: number;
+  stats: WorkerStats | undefined;
+}
+
+/** An app's workers and totals, in the one shape ls, describe, metrics and --stats read. */
+export interface AppSnapshot {
+  name: string;
+  workers: WorkerSnapshot[];
+  restarts: Record<RestartReason, number>;
+  totals: { rss: number; requestsServed: number; requestsInFlight: number; connections: number };
+}
+
 /** One slot's worker replaced by a reload. */
 export interface ReplacedSlot {
   slot: number;
@@ -64,6 +86,12 @@ export interface SupervisorEvents {
   draining: [worker: WorkerInfo, report: DrainReport];
   drained: [worker: WorkerInfo, report: DrainReport];
   killed: [worker: WorkerInfo, report: DrainReport | undefined, why: 'kill_timeout' | 'forced'];
+  unresponsive: [worker: WorkerInfo, silentMs: number];
+  'health-warning': [worker: WorkerInfo, detail: string];
+  /** A worker is being replaced gracefully (memory limit, health check, event-loop delay). */
+  replacing: [worker: WorkerInfo, reason: RestartReason, detail: string];
+  replaced: [replaced: ReplacedSlot, reason: RestartReason];
+  'replace-failed': [worker: WorkerInfo, reason: RestartReason, why: string];
   'reload-start': [slots: number, batch: number];
   'reload-replaced': [replaced: ReplacedSlot];
   'reload-end': [result: ReloadResult];

@@ -1,4 +1,14 @@
 export { Supervisor } from './supervisor.js';
-export type { CrashDecision, CrashReport, SupervisorEvents, SupervisorResult } from './events.js';
+export type {
+  AppSnapshot,
+  CrashDecision,
+  CrashReport,
+  ReloadResult,
+  RestartReason,
+  SupervisorEvents,
+  SupervisorResult,
+  WorkerSnapshot,
+} from './events.js';
+export type { TimelineEvent, TimelineKind } from './timeline.js';
 export type { WorkerAddress, WorkerInfo, WorkerState } from './worker-handle.js';
 export { RestartPolicy, BACKOFF_CAP_MS, BACKOFF_FACTOR, type RestartDecision } from './restart-policy.js';

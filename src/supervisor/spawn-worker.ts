@@ -1,14 +1,20 @@
 import { fork, type ChildProcess, type StdioOptions } from 'node:child_process';
 import cluster from 'node:cluster';
 import type { AppOptions } from '../config/index.js';
-import { RUNTIME_MARKER } from '../ipc/messages.js';
+import { RUNTIME_MARKER, STATS_INTERVAL_VARIABLE } from '../ipc/messages.js';
 
 // The worker runtime is preloaded into every worker; the app's script stays the main module.
 const RUNTIME_URL = new URL('../worker/runtime.js', import.meta.url).href;
 
 /** The environment of the worker in `slot`: the app's, plus its instance number and PM2's increment_var. */
 export function workerEnv(app: AppOptions, slot: number): Record<string, string> {
-  const env: Record<string, string> = { ...app.env, [app.instance_var]: String(slot), DROVER_APP_NAME: app.name, [RUNTIME_MARKER]: '1' };
+  const env: Record<string, string> = {
+    ...app.env,
+    [app.instance_var]: String(slot),
+    DROVER_APP_NAME: app.name,
+    [RUNTIME_MARKER]: '1',
+    [STATS_INTERVAL_VARIABLE]: String(app.stats_interval),
+  };
   if (app.increment_var) env[app.increment_var] = String(Number(app.env[app.increment_var]) + slot);
   return env;
 }
@@ -17,8 +23,9 @@ export function workerEnv(app: AppOptions, slot: number): Record<string, string>
  * Start one worker: in cluster mode through node:cluster, so that it shares the app's
  * port; in fork mode as a plain child process that binds its own.
  */
-export function spawnWorker(app: AppOptions, slot: number, pipeStdout: boolean): ChildProcess {
-  const execArgv = ['--import', RUNTIME_URL, ...app.node_args];
+export function spawnWorker(app: AppOptions, slot: number, pipeStdout: boolean, heapLimitMb?: number): ChildProcess {
+  const heap = heapLimitMb !== undefined && !app.node_args.some((arg) => arg.startsWith('--max-old-space-size')) ? [`--max-old-space-size=${heapLimitMb}`] : [];
+  const execArgv = ['--import', RUNTIME_URL, ...heap, ...app.node_args];
   // stdout goes straight to ours unless it is logged or formatted; stderr always
   // comes through us, for crash reports.
   const stdio: StdioOptions = ['ignore', pipeStdout ? 'pipe' : 'inherit', 'pipe', 'ipc'];

@@ -4,12 +4,22 @@ import path from 'node:path';
 import type { AppOptions } from '../config/index.js';
 import { formatDuration } from '../config/units.js';
 import { DroverError } from '../errors/index.js';
-import type { SerializedError } from '../ipc/messages.js';
+import type { SerializedError, WorkerStats } from '../ipc/messages.js';
 import { AppOutput } from '../log/app-output.js';
 import { describeExit, describeExitAfter, summarizeCause } from './describe-exit.js';
-import type { CrashDecision, ReloadResult, ReplacedSlot, SupervisorEvents, SupervisorResult } from './events.js';
+import type {
+  AppSnapshot,
+  CrashDecision,
+  ReloadResult,
+  ReplacedSlot,
+  RestartReason,
+  SupervisorEvents,
+  SupervisorResult,
+} from './events.js';
+import { judgeReport } from './health-rules.js';
 import { RestartPolicy } from './restart-policy.js';
 import { spawnWorker } from './spawn-worker.js';
+import { Timeline, type TimelineKind } from './timeline.js';
 import { WorkerHandle, type WorkerAddress } from './worker-handle.js';
 
 /**
@@ -35,14 +45,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #readyAnnounced = false;
   #address: WorkerAddress | undefined;
   #lastCause: string | undefined;
+  readonly #timeline = new Timeline();
+  readonly #restarts: Record<RestartReason, number> = { crash: 0, unresponsive: 0, 'memory-limit': 0, 'event-loop-delay': 0, 'health-check': 0 };
+  readonly #slotRestarts = new Map<number, number>();
+  readonly #heapLimitMb: number | undefined;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
   #reloadRunning: Promise<ReloadResult> | undefined;
   #reloadNext: Promise<ReloadResult> | undefined;
   #resolveRun: ((result: SupervisorResult) => void) | undefined;
   #finished = false;
 
-  constructor(app: AppOptions) {
+  /** `heapLimitMb`: give each worker --max-old-space-size (auto_heap), unless its node_args set one. */
+  constructor(app: AppOptions, options: { heapLimitMb?: number } = {}) {
     super();
     this.app = app;
+    this.#heapLimitMb = options.heapLimitMb;
     this.#policy = new RestartPolicy({
       maxRestarts: app.max_restarts,
       initialDelay: app.exp_backoff_restart_delay,
@@ -68,7 +85,107 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.#count !== count) this.prepare(count);
     const done = new Promise<SupervisorResult>((resolve) => (this.#resolveRun = resolve));
     for (let slot = 0; slot < count; slot++) this.#fork(slot);
+    if (this.app.stats_interval > 0) {
+      this.#heartbeatTimer = setInterval(() => this.#checkHeartbeats(), Math.min(this.app.stats_interval, 1000));
+    }
     return done;
+  }
+
+  /** The app's lifecycle events, oldest first (bounded). */
+  timeline() {
+    return this.#timeline.list();
+  }
+
+  /** Each worker's state and latest figures, and the app's totals and restart counts. */
+  snapshot(): AppSnapshot {
+    const workers = this.workers.map((handle) => ({
+      slot: handle.slot,
+      pid: handle.pid,
+      state: handle.state,
+      uptimeMs: Date.now() - handle.startedAt,
+      restarts: this.#slotRestarts.get(handle.slot) ?? 0,
+      stats: handle.stats,
+    }));
+    const sum = (pick: (stats: WorkerStats) => number) => workers.reduce((total, w) => total + (w.stats ? pick(w.stats) : 0), 0);
+    return {
+      name: this.app.name,
+      workers,
+      restarts: { ...this.#restarts },
+      totals: {
+        rss: sum((s) => s.rss),
+        requestsServed: sum((s) => s.requestsServed),
+        requestsInFlight: sum((s) => s.requestsInFlight),
+        connections: sum((s) => s.connections),
+      },
+    };
+  }
+
+  #record(kind: TimelineKind, handle: WorkerHandle | undefined, detail: string, stderrTail?: string[]): void {
+    this.#timeline.add({ kind, slot: handle?.slot, pid: handle?.pid, detail, ...(stderrTail ? { stderrTail } : {}) });
+  }
+
+  #countRestart(slot: number, reason: RestartReason): void {
+    this.#restarts[reason] += 1;
+    this.#slotRestarts.set(slot, (this.#slotRestarts.get(slot) ?? 0) + 1);
+  }
+
+  // A worker that has sent no report for heartbeat_timeout is stuck (a blocked event
+  // loop): kill it; its exit restarts it like a crash, explained by `killedFor`.
+  #checkHeartbeats(): void {
+    const now = Date.now();
+    for (const handle of this.#live) {
+      if (handle.stopRequested || handle.killedFor) continue;
+      const silent = now - handle.lastReportAt;
+      if (silent <= this.app.heartbeat_timeout) continue;
+      handle.killedFor = `unresponsive for ${formatDuration(silent)} (no heartbeat)`;
+      this.#record('unresponsive', handle, `${handle.killedFor}: killed and replaced`);
+      this.emit('unresponsive', handle.info, silent);
+      handle.kill();
+    }
+  }
+
+  #onStats(handle: WorkerHandle, stats: WorkerStats): void {
+    handle.stats = stats;
+    handle.lastReportAt = Date.now();
+    if (handle.stopRequested || handle.role !== 'current') return;
+    const verdict = judgeReport(stats, handle.health, this.app);
+    if (verdict.action === 'warn') {
+      this.#record(verdict.kind, handle, verdict.detail);
+      this.emit('health-warning', handle.info, verdict.detail);
+    } else if (verdict.action === 'replace') {
+      void this.#replace(handle, verdict.kind, verdict.detail);
+    }
+  }
+
+  // Replace one worker gracefully: its successor first, then the drain, so that
+  // capacity never drops and no request fails.
+  async #replace(handle: WorkerHandle, reason: Exclude<RestartReason, 'crash' | 'unresponsive'>, detail: string): Promise<void> {
+    if (handle.replacing || this.#stopping || this.#reloadRunning) return;
+    handle.replacing = true;
+    this.#record(reason, handle, `${detail}: replacing it`);
+    this.emit('replacing', handle.info, reason, detail);
+    const candidate = this.#spawn(handle.slot, 'candidate');
+    const outcome = await this.#whenUp(candidate);
+    if (!outcome.ok || this.#stopping || this.#slots.get(handle.slot) !== handle) {
+      this.#drain(candidate, 'reload');
+      handle.replacing = false;
+      if (!outcome.ok) this.emit('replace-failed', handle.info, reason, outcome.why);
+      return;
+    }
+    this.#countRestart(handle.slot, reason);
+    this.emit('replaced', this.#promote(candidate), reason);
+  }
+
+  // A candidate becomes its slot's worker; the one it replaces drains.
+  #promote(candidate: WorkerHandle): ReplacedSlot {
+    const old = this.#slots.get(candidate.slot);
+    candidate.role = 'current';
+    this.#slots.set(candidate.slot, candidate);
+    const oldPid = old?.live ? old.pid : undefined;
+    if (old?.live) this.#drain(old, 'reload');
+    const entry = { slot: candidate.slot, oldPid, newPid: candidate.pid, startupMs: candidate.upAt - candidate.startedAt };
+    this.#record('replaced', candidate, `replaced ${oldPid === undefined ? 'an empty slot' : `pid ${oldPid}`} (up after ${formatDuration(entry.startupMs)})`);
+    return entry;
   }
 
   /** Graceful stop: no more restarts, every worker drains, kill_timeout bounds each drain. */
@@ -120,11 +237,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const replaced: ReplacedSlot[] = [];
     const end = (failure: ReloadResult['failure']): ReloadResult => {
       const result = { ok: failure === undefined, durationMs: Date.now() - started, replaced, failure };
+      const how = failure ? `stopped at worker ${failure.slot}: ${failure.why}` : 'done';
+      this.#record('reload-finished', undefined, `reload ${how} after ${formatDuration(result.durationMs)}, ${replaced.length} replaced`);
       this.emit('reload-end', result);
       return result;
     };
     if (this.#stopping || !this.#resolveRun) return end({ slot: -1, pid: -1, why: 'the app is not running' });
     const batch = this.app.reload_batch;
+    this.#record('reload-started', undefined, `reload of ${this.#count} worker(s), ${batch} at a time`);
     this.emit('reload-start', this.#count, batch);
 
     for (let first = 0; first < this.#count; first += batch) {
@@ -144,11 +264,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         return end({ slot: failed.slot, pid: failed.pid, why: outcome.why });
       }
       for (const candidate of candidates) {
-        const old = this.#slots.get(candidate.slot);
-        candidate.role = 'current';
-        this.#slots.set(candidate.slot, candidate);
-        if (old?.live) this.#drain(old, 'reload');
-        const entry = { slot: candidate.slot, oldPid: old?.live ? old.pid : undefined, newPid: candidate.pid, startupMs: candidate.upAt - candidate.startedAt };
+        const entry = this.#promote(candidate);
         replaced.push(entry);
         this.emit('reload-replaced', entry);
       }
@@ -179,12 +295,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #drain(handle: WorkerHandle, reason: 'stop' | 'reload'): void {
     if (!handle.live || handle.stopRequested) return;
     handle.requestShutdown(reason, this.app.shutdown_with_message);
+    this.#record('draining', handle, `draining (${reason})`);
     handle.timers.push(setTimeout(() => this.#kill(handle, 'kill_timeout'), this.app.kill_timeout));
   }
 
   #kill(handle: WorkerHandle, why: 'kill_timeout' | 'forced'): void {
     if (!handle.live) return;
     if (this.#stopping) this.#forced.push(handle.slot);
+    this.#record('killed', handle, why === 'forced' ? 'killed by a second signal' : `still draining at kill_timeout ${formatDuration(this.app.kill_timeout)}: killed`);
     this.emit('killed', handle.info, handle.drainReport, why);
     handle.kill();
   }
@@ -197,12 +315,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   // Start a worker for `slot`: as the slot's worker, or as a reload's candidate for it.
   #spawn(slot: number, role: 'current' | 'candidate'): WorkerHandle {
     const output = this.#output.forWorker(slot, this.#count);
-    const child = spawnWorker(this.app, slot, output.stdout !== undefined);
+    const child = spawnWorker(this.app, slot, output.stdout !== undefined, this.#heapLimitMb);
     const handle: WorkerHandle = new WorkerHandle(
       slot,
       child,
       output,
       {
+        stats: (message) => this.#onStats(handle, message.stats),
         listening: (message) => this.#onListening(handle, message.address),
         fatal: (message) => (handle.fatalError = message.error),
         draining: (message) => {
@@ -211,6 +330,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         },
         drained: (message) => {
           handle.drainReport = message.report;
+          handle.channel.send({ type: 'exit' }, message.seq);
           this.emit('drained', handle.info, message.report);
         },
       },
@@ -223,6 +343,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#live.add(handle);
     if (role === 'current') this.#slots.set(slot, handle);
     this.#writePidFile(handle);
+    this.#record('spawned', handle, role === 'candidate' ? 'started (to replace the current worker)' : 'started');
     this.emit('spawn', handle.info);
 
     handle.timers.push(
@@ -246,6 +367,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (handle.state === 'starting') handle.state = 'listening';
     handle.establish();
     this.#address = address;
+    this.#record('listening', handle, `listening on ${'path' in address ? address.path : `${address.address}:${address.port}`}`);
     this.emit('listening', handle.info, address);
     if (!this.app.wait_ready) this.#onReady(handle);
   }
@@ -256,6 +378,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     handle.state = 'ready';
     handle.upAt = Date.now();
     handle.establish();
+    if (this.app.wait_ready) this.#record('ready', handle, 'ready');
     handle.onUp?.({ ok: true });
     if (handle.role === 'candidate' || this.#readyAnnounced || this.#slots.size < this.#count || ![...this.#slots.values()].every((h) => h.state === 'ready')) return;
     this.#readyAnnounced = true;
@@ -268,6 +391,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     handle.stderr.flush();
     this.#live.delete(handle);
     this.#removePidFile(handle);
+    if (handle.stopRequested || this.#stopping) this.#record('exited', handle, `exited with ${describeExit(code, signal)}`);
     if (handle.onUp) {
       // A reload's new worker died before it was up: the reload reports it.
       const cause = handle.fatalError ? describeError(handle.fatalError) : summarizeCause(handle.stderr.appTail());
@@ -283,7 +407,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const uptime = Date.now() - handle.startedAt;
     const unstable = uptime < this.app.min_uptime;
     const stderrTail = handle.stderr.appTail();
-    const cause = handle.fatalError ? describeError(handle.fatalError) : summarizeCause(stderrTail);
+    const cause = handle.killedFor ?? (handle.fatalError ? describeError(handle.fatalError) : summarizeCause(stderrTail));
     const sameCauseAsBefore = cause !== undefined && cause === this.#lastCause;
     this.#lastCause = cause;
 
@@ -294,6 +418,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     else if (this.#gaveUp || stopReason) decision = { action: 'none' };
     else decision = this.#policy.onCrash(handle.slot, unstable);
     if (notRestarted) this.#lastUnrestarted = { code, signal };
+    const exit = describeExitAfter(code, signal, uptime);
+    this.#record(handle.killedFor ? 'exited' : 'crashed', handle, `${handle.killedFor ? 'killed' : 'crashed'} with ${exit}${cause ? `: ${cause}` : ''}`, stderrTail);
 
     this.emit('crash', {
       worker: handle.info,
@@ -320,6 +446,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         ),
       );
     } else if (decision.action === 'restart') {
+      const reason = handle.killedFor ? 'unresponsive' : 'crash';
+      this.#countRestart(handle.slot, reason);
+      this.#record('restarting', handle, `restarting worker ${handle.slot} in ${formatDuration(decision.delay)} (${reason})`);
       this.#pendingRestarts.set(handle.slot, setTimeout(() => this.#fork(handle.slot), decision.delay));
     }
   }
@@ -363,6 +492,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #finishIfEmpty(): void {
     if (this.#finished || !this.#resolveRun || this.#live.size > 0 || this.#pendingRestarts.size > 0) return;
     this.#finished = true;
+    clearInterval(this.#heartbeatTimer);
     const error = this.#gaveUp ?? (this.#forced.length > 0 ? forcedError(this.#forced) : this.#unrestartedError());
     const result: SupervisorResult = { exitCode: error?.exitCode ?? 0, error, forced: [...this.#forced] };
     const resolve = this.#resolveRun;

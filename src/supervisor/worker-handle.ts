@@ -1,7 +1,8 @@
 import type { ChildProcess, Serializable } from 'node:child_process';
 import { Channel, type Handlers } from '../ipc/channel.js';
-import type { DrainReport, ListenAddress, SerializedError, SupervisorMessage, WorkerMessage } from '../ipc/messages.js';
+import type { DrainReport, ListenAddress, SerializedError, SupervisorMessage, WorkerMessage, WorkerStats } from '../ipc/messages.js';
 import type { WorkerOutput } from '../log/app-output.js';
+import { freshHealthState, type HealthState } from './health-rules.js';
 import { LineBuffer } from './line-buffer.js';
 
 /** A worker's life: starting -> listening -> ready -> draining -> exited (steps may be skipped). */
@@ -39,6 +40,14 @@ export class WorkerHandle {
   /** The worker listened once; an exit before that is a failure to start. */
   listened = false;
   fatalError: SerializedError | undefined;
+  /** The latest report, and when it came: the heartbeat. */
+  stats: WorkerStats | undefined;
+  lastReportAt = Date.now();
+  readonly health: HealthState = freshHealthState();
+  /** A replacement (memory, health) is under way: do not start another. */
+  replacing = false;
+  /** Why drover killed it (unresponsive), when it did: its exit is explained by this. */
+  killedFor: string | undefined;
   drainReport: DrainReport | undefined;
   readonly stderr: LineBuffer;
   readonly stdout: LineBuffer | undefined;
@@ -89,7 +98,7 @@ export class WorkerHandle {
   }
 
   /** Ask the worker to drain and exit (once). */
-  requestShutdown(reason: SupervisorMessage['reason'], notifyApp: boolean): void {
+  requestShutdown(reason: Extract<SupervisorMessage, { type: 'shutdown' }>['reason'], notifyApp: boolean): void {
     if (!this.live || this.stopRequested) return;
     this.stopRequested = true;
     this.state = 'draining';

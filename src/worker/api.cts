@@ -4,16 +4,19 @@
 // runtime through a global symbol, whichever copy of drover the app resolves.
 
 type Hook = () => unknown;
+/** A health check: true (or nothing) is healthy; false, a string (the reason) or a throw is not. */
+type HealthCheck = () => unknown;
 
 interface SharedState {
   hooks: Hook[];
+  healthCheck: HealthCheck | undefined;
 }
 
 const STATE = Symbol.for('drover.worker.state');
 
 function shared(): SharedState {
   const holder = globalThis as { [STATE]?: SharedState };
-  return (holder[STATE] ??= { hooks: [] });
+  return (holder[STATE] ??= { hooks: [], healthCheck: undefined });
 }
 
 /**
@@ -34,6 +37,15 @@ export function onShutdown(hook: Hook): void {
   shared().hooks.push(hook);
 }
 
+/**
+ * Register the app's own health check, run every stats interval. It fails when it
+ * returns false or a string (the reason), or throws or rejects; after
+ * `health_check_failures` failures in a row drover replaces the worker gracefully.
+ */
+export function healthCheck(check: HealthCheck): void {
+  shared().healthCheck = check;
+}
+
 /** Whether this process is a worker started by drover. */
 export function isSupervised(): boolean {
   return process.env.DROVER_APP_NAME !== undefined;
@@ -50,4 +62,25 @@ export async function runShutdownHooks(): Promise<void> {
       }
     }),
   );
+}
+
+/** For the worker runtime: run the app's health check, if any, within `timeoutMs`. */
+export async function runHealthCheck(timeoutMs: number): Promise<{ ok: true } | { ok: false; reason: string } | undefined> {
+  const check = shared().healthCheck;
+  if (!check) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
+  });
+  try {
+    const result = await Promise.race([Promise.resolve(check()), timeout.then((reason) => ({ timedOut: reason }))]);
+    if (typeof result === 'object' && result !== null && 'timedOut' in result) return { ok: false, reason: String(result.timedOut) };
+    if (result === false) return { ok: false, reason: 'the check returned false' };
+    if (typeof result === 'string') return { ok: false, reason: result };
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, reason: error instanceof Error ? error.message : String(error) };
+  } finally {
+    clearTimeout(timer);
+  }
 }

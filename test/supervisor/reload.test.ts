@@ -68,14 +68,17 @@ describe('rolling reload', () => {
       }
     };
     const clients = Array.from({ length: 20 }, client);
-    await sleep(300);
-    for (let i = 1; i <= 3; i++) {
-      await reload(drover, i);
+    try {
       await sleep(300);
+      for (let i = 1; i <= 3; i++) {
+        await reload(drover, i);
+        await sleep(300);
+      }
+    } finally {
+      stop = true;
+      await Promise.all(clients);
+      agent.destroy();
     }
-    stop = true;
-    await Promise.all(clients);
-    agent.destroy();
 
     assert.equal(failed, 0, `failed requests: ${failures.slice(0, 5).join('; ')}`);
     assert.ok(ok > 200, `requests served: ${ok}`);

@@ -1,0 +1,53 @@
+// Every lifecycle event of an app, with a timestamp, in a bounded list: what `ls`,
+// `describe`, metrics and the dashboard read to explain each restart.
+
+export type TimelineKind =
+  | 'spawned'
+  | 'listening'
+  | 'ready'
+  | 'draining'
+  | 'exited'
+  | 'crashed'
+  | 'restarting'
+  | 'killed'
+  | 'unresponsive'
+  | 'memory-limit'
+  | 'event-loop-delay'
+  | 'health-check'
+  | 'replaced'
+  | 'reload-started'
+  | 'reload-finished';
+
+export interface TimelineEvent {
+  at: number;
+  kind: TimelineKind;
+  slot: number | undefined;
+  pid: number | undefined;
+  /** One line a person can act on. */
+  detail: string;
+  /** For crashes: the worker's last stderr lines. */
+  stderrTail?: string[];
+}
+
+export const TIMELINE_LIMIT = 500;
+
+export class Timeline {
+  readonly #events: TimelineEvent[] = [];
+  readonly #limit: number;
+
+  constructor(limit = TIMELINE_LIMIT) {
+    this.#limit = limit;
+  }
+
+  add(event: Omit<TimelineEvent, 'at'>): TimelineEvent {
+    const entry = { at: Date.now(), ...event };
+    this.#events.push(entry);
+    if (this.#events.length > this.#limit) this.#events.shift();
+    return entry;
+  }
+
+  /** The events kept, oldest first. */
+  list(): TimelineEvent[] {
+    return [...this.#events];
+  }
+}
