@@ -13,6 +13,8 @@ const app = 'examples/hello/server.js';
 
 const targets = {
   drover: ['dist/cli/main.js', 'run', app, '-i', String(workers)],
+  // The health reports (every 5 s by default) switched off, to price them.
+  'drover stats off': ['dist/cli/main.js', 'run', app, '-i', String(workers), '--stats-interval', '0'],
   'bare cluster': ['bench/bare-cluster.cjs', app, String(workers)],
   single: [app],
 };
@@ -37,7 +39,7 @@ for (let round = 1; round <= rounds; round++) {
       const key = `${name} ${route}`;
       (results[key] ??= []).push({ ...figures, cpuUsPerRequest, round, coldStartMs: server.coldStartMs, supervisorRss });
       console.log(
-        `round ${round} ${key.padEnd(18)} ${figures.rps.toFixed(0).padStart(7)} req/s  p99 ${String(figures.p99).padStart(6)} ms  ` +
+        `round ${round} ${key.padEnd(22)} ${figures.rps.toFixed(0).padStart(7)} req/s  p99 ${String(figures.p99).padStart(6)} ms  ` +
           `${cpuUsPerRequest.toFixed(1).padStart(7)} us CPU/request  failed ${figures.failed}`,
       );
     }
@@ -58,11 +60,11 @@ const summary = (key) => {
 };
 
 console.log('\nmedians');
-console.log('target               req/s    p99 ms  us CPU/req  failed  cold start ms  primary RSS MB');
+console.log('target                   req/s    p99 ms  us CPU/req  failed  cold start ms  primary RSS MB');
 for (const key of Object.keys(results)) {
   const s = summary(key);
   console.log(
-    `${key.padEnd(18)} ${s.rps.toFixed(0).padStart(7)}  ${s.p99.toFixed(2).padStart(8)}  ${s.cpu.toFixed(1).padStart(10)}  ${String(s.failed).padStart(6)}  ` +
+    `${key.padEnd(22)} ${s.rps.toFixed(0).padStart(7)}  ${s.p99.toFixed(2).padStart(8)}  ${s.cpu.toFixed(1).padStart(10)}  ${String(s.failed).padStart(6)}  ` +
       `${s.coldStartMs.toFixed(0).padStart(13)}  ${s.supervisorRss.toFixed(1).padStart(14)}`,
   );
 }
@@ -79,6 +81,8 @@ const pairedRatio = (a, b, field) => {
 console.log('\nratios (median of per-round ratios)');
 console.log(`hello-world  drover / bare cluster  req/s ${pairedRatio('drover /', 'bare cluster /', 'rps')}   (target >= 0.97)`);
 console.log(`hello-world  drover / bare cluster  CPU per request ${pairedRatio('drover /', 'bare cluster /', 'cpuUsPerRequest')}   (1.000 = no overhead)`);
+console.log(`hello-world  stats on / stats off   req/s ${pairedRatio('drover /', 'drover stats off /', 'rps')}   (target >= 0.99)`);
+console.log(`hello-world  stats on / stats off   CPU per request ${pairedRatio('drover /', 'drover stats off /', 'cpuUsPerRequest')}`);
 console.log(`cpu-bound    drover / bare cluster  req/s ${pairedRatio('drover /cpu', 'bare cluster /cpu', 'rps')}`);
 console.log(`cpu-bound    drover / single        req/s ${pairedRatio('drover /cpu', 'single /cpu', 'rps')}   (target >= 1.9 with 2 workers)`);
 console.log(`cpu-bound    bare cluster / single  req/s ${pairedRatio('bare cluster /cpu', 'single /cpu', 'rps')}`);
