@@ -33,6 +33,35 @@ export interface ValidateOptions {
   namedEnvs?: Record<string, unknown>;
 }
 
+// The options whose resolved value is the one given, else APP_DEFAULTS'.
+const PLAIN_OPTIONS = [
+  'instance_var',
+  'autorestart',
+  'min_uptime',
+  'max_restarts',
+  'restart_delay',
+  'kill_timeout',
+  'listen_timeout',
+  'reload_batch',
+  'wait_ready',
+  'shutdown_with_message',
+  'worker_memory',
+  'stats_interval',
+  'heartbeat_timeout',
+  'event_loop_delay_limit',
+  'event_loop_delay_reports',
+  'restart_on_event_loop_delay',
+  'health_check_failures',
+  'auto_heap',
+] as const satisfies readonly (keyof ParsedApp & keyof typeof APP_DEFAULTS)[];
+
+type PlainOption = (typeof PLAIN_OPTIONS)[number];
+
+function withDefaults(parsed: ParsedApp, keys: readonly PlainOption[]): Pick<AppOptions, PlainOption> {
+  const entries = keys.map((key) => [key, parsed[key] ?? APP_DEFAULTS[key]]);
+  return Object.fromEntries(entries) as Pick<AppOptions, PlainOption>;
+}
+
 /** Validate an app's options once, apply defaults, resolve paths, and freeze the result. */
 export function validateAppOptions(input: Record<string, unknown>, options: ValidateOptions = {}): AppOptions {
   const label = options.label ?? ((field: string) => field);
@@ -74,6 +103,9 @@ function resolveApp(parsed: ParsedApp, selectedEnv: Record<string, string>, opti
   }
 
   const app: AppOptions = {
+    // Options taken as given, else their default...
+    ...withDefaults(parsed, PLAIN_OPTIONS),
+    // ...and those that are resolved, combined or renamed.
     name,
     script,
     args: Object.freeze([...(parsed.args ?? [])]),
@@ -82,34 +114,16 @@ function resolveApp(parsed: ParsedApp, selectedEnv: Record<string, string>, opti
     instances,
     exec_mode,
     env: Object.freeze(env),
-    instance_var: parsed.instance_var ?? APP_DEFAULTS.instance_var,
     increment_var: parsed.increment_var,
-    autorestart: parsed.autorestart ?? APP_DEFAULTS.autorestart,
     stop_exit_codes: Object.freeze([...(parsed.stop_exit_codes ?? [])]),
-    min_uptime: parsed.min_uptime ?? APP_DEFAULTS.min_uptime,
-    max_restarts: parsed.max_restarts ?? APP_DEFAULTS.max_restarts,
-    restart_delay: parsed.restart_delay ?? APP_DEFAULTS.restart_delay,
     // PM2: a fixed restart_delay replaces the backoff unless both are given.
     exp_backoff_restart_delay:
       parsed.exp_backoff_restart_delay ?? (parsed.restart_delay !== undefined ? 0 : APP_DEFAULTS.exp_backoff_restart_delay),
     max_memory_restart: parsed.max_memory_restart,
-    kill_timeout: parsed.kill_timeout ?? APP_DEFAULTS.kill_timeout,
-    listen_timeout: parsed.listen_timeout ?? APP_DEFAULTS.listen_timeout,
-    reload_batch: parsed.reload_batch ?? APP_DEFAULTS.reload_batch,
-    wait_ready: parsed.wait_ready ?? APP_DEFAULTS.wait_ready,
-    shutdown_with_message: parsed.shutdown_with_message ?? APP_DEFAULTS.shutdown_with_message,
     logs: resolveLogs(parsed, cwd),
     pid_file: parsed.pid_file === undefined ? undefined : path.resolve(cwd, parsed.pid_file),
     uid: parsed.uid === undefined ? undefined : resolveUserId(parsed.uid, label('uid')),
     gid: parsed.gid === undefined ? undefined : resolveGroupId(parsed.gid, label('gid')),
-    worker_memory: parsed.worker_memory ?? APP_DEFAULTS.worker_memory,
-    stats_interval: parsed.stats_interval ?? APP_DEFAULTS.stats_interval,
-    heartbeat_timeout: parsed.heartbeat_timeout ?? APP_DEFAULTS.heartbeat_timeout,
-    event_loop_delay_limit: parsed.event_loop_delay_limit ?? APP_DEFAULTS.event_loop_delay_limit,
-    event_loop_delay_reports: parsed.event_loop_delay_reports ?? APP_DEFAULTS.event_loop_delay_reports,
-    restart_on_event_loop_delay: parsed.restart_on_event_loop_delay ?? APP_DEFAULTS.restart_on_event_loop_delay,
-    health_check_failures: parsed.health_check_failures ?? APP_DEFAULTS.health_check_failures,
-    auto_heap: parsed.auto_heap ?? APP_DEFAULTS.auto_heap,
   };
   return Object.freeze(app);
 }
