@@ -87,6 +87,9 @@ function selectEnv(options: ValidateOptions, label: FieldLabel, issues: string[]
 
 function resolveApp(parsed: ParsedApp, selectedEnv: Record<string, string>, options: ValidateOptions, label: FieldLabel): AppOptions {
   const cwd = path.resolve(options.baseDir ?? process.cwd(), parsed.cwd ?? '.');
+  if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
+    throw new InvalidOptionError([`${label('cwd')}: no such directory: ${cwd}`]);
+  }
   const script = path.resolve(cwd, parsed.script);
   checkScript(script, parsed.script, parsed.interpreter, label);
   let name = parsed.name ?? path.basename(script).replace(/\.[^.]+$/, '');

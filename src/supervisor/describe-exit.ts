@@ -2,7 +2,8 @@ import { formatDuration } from '../config/units.js';
 
 /** "exit code 1", "signal SIGKILL": how a process ended, in the words a person reads. */
 export function describeExit(code: number | null, signal: string | null): string {
-  return signal ? `signal ${signal}` : `exit code ${code ?? 'unknown'}`;
+  if (code === null && signal === null) return 'no process (it could not be started)';
+  return signal ? `signal ${signal}` : `exit code ${code}`;
 }
 
 /** "exit code 1 after 45 ms" */

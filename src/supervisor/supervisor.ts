@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { AppOptions } from '../config/index.js';
 import { formatDuration } from '../config/units.js';
 import { DroverError } from '../errors/index.js';
-import type { SerializedError, WorkerStats } from '../ipc/messages.js';
+import { serializeError, type SerializedError, type WorkerStats } from '../ipc/messages.js';
 import { AppOutput } from '../log/app-output.js';
 import { describeExit, describeExitAfter, summarizeCause } from './describe-exit.js';
 import type {
@@ -37,7 +37,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #pendingRestarts = new Map<number, NodeJS.Timeout>();
   readonly #policy: RestartPolicy;
   readonly #output: AppOutput;
-  readonly #forced: number[] = [];
+  readonly #forced = new Set<number>();
   #count = 0;
   #stopping = false;
   #gaveUp: DroverError | undefined;
@@ -178,6 +178,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   // A candidate becomes its slot's worker; the one it replaces drains.
   #promote(candidate: WorkerHandle): ReplacedSlot {
+    // The slot may be waiting out a restart backoff (its worker crashed meanwhile): the
+    // candidate fills it instead.
+    clearTimeout(this.#pendingRestarts.get(candidate.slot));
+    this.#pendingRestarts.delete(candidate.slot);
     const old = this.#slots.get(candidate.slot);
     candidate.role = 'current';
     this.#slots.set(candidate.slot, candidate);
@@ -242,26 +246,23 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.emit('reload-end', result);
       return result;
     };
-    if (this.#stopping || !this.#resolveRun) return end({ slot: -1, pid: -1, why: 'the app is not running' });
+    if (this.#stopping || this.#finished || !this.#resolveRun) return end({ slot: -1, pid: -1, why: 'the app is not running' });
     const batch = this.app.reload_batch;
     this.#record('reload-started', undefined, `reload of ${this.#count} worker(s), ${batch} at a time`);
     this.emit('reload-start', this.#count, batch);
 
     for (let first = 0; first < this.#count; first += batch) {
       const slots = Array.from({ length: Math.min(batch, this.#count - first) }, (_, i) => first + i);
-      const candidates = slots.map((slot) => {
-        // A slot waiting out a restart backoff gets its new worker now.
-        clearTimeout(this.#pendingRestarts.get(slot));
-        this.#pendingRestarts.delete(slot);
-        return this.#spawn(slot, 'candidate');
-      });
+      const candidates = slots.map((slot) => this.#spawn(slot, 'candidate'));
       const outcomes = await Promise.all(candidates.map((candidate) => this.#whenUp(candidate)));
-      const failedAt = outcomes.findIndex((outcome) => !outcome.ok);
+      // One that came up and then died while the rest of its batch started fails too.
+      const failedAt = outcomes.findIndex((outcome, i) => !outcome.ok || !candidates[i]!.live);
       if (failedAt !== -1) {
         for (const candidate of candidates) this.#drain(candidate, 'reload');
         const failed = candidates[failedAt]!;
-        const outcome = outcomes[failedAt] as { ok: false; why: string };
-        return end({ slot: failed.slot, pid: failed.pid, why: outcome.why });
+        const outcome = outcomes[failedAt]!;
+        const why = outcome.ok ? `exited (${failed.exitedWith}) while the rest of its batch started` : outcome.why;
+        return end({ slot: failed.slot, pid: failed.pid, why });
       }
       for (const candidate of candidates) {
         const entry = this.#promote(candidate);
@@ -300,8 +301,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   #kill(handle: WorkerHandle, why: 'kill_timeout' | 'forced'): void {
-    if (!handle.live) return;
-    if (this.#stopping) this.#forced.push(handle.slot);
+    if (!handle.live || handle.killSent) return;
+    if (this.#stopping) this.#forced.add(handle.slot);
     this.#record('killed', handle, why === 'forced' ? 'killed by a second signal' : `still draining at kill_timeout ${formatDuration(this.app.kill_timeout)}: killed`);
     this.emit('killed', handle.info, handle.drainReport, why);
     handle.kill();
@@ -359,6 +360,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       }, this.app.listen_timeout),
     );
     child.on('exit', (code: number | null, signal: string | null) => this.#onExit(handle, code, signal));
+    // A process that could not be started at all (its cwd gone, say) emits 'error'
+    // and never 'exit'. Other errors (sending to one that is exiting) end in 'exit'.
+    child.on('error', (error) => {
+      if (child.pid !== undefined || !handle.live) return;
+      handle.fatalError = serializeError(error);
+      this.#onExit(handle, null, null);
+    });
     return handle;
   }
 
@@ -387,11 +395,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   #onExit(handle: WorkerHandle, code: number | null, signal: string | null): void {
     handle.state = 'exited';
+    handle.exitedWith = describeExit(code, signal);
     handle.clearTimers();
     handle.stderr.flush();
     this.#live.delete(handle);
     this.#removePidFile(handle);
-    if (handle.stopRequested || this.#stopping) this.#record('exited', handle, `exited with ${describeExit(code, signal)}`);
+    if (handle.stopRequested || this.#stopping) this.#record('exited', handle, `exited with ${handle.exitedWith}`);
     if (handle.onUp) {
       // A reload's new worker died before it was up: the reload reports it.
       const cause = handle.fatalError ? describeError(handle.fatalError) : summarizeCause(handle.stderr.appTail());
@@ -493,8 +502,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.#finished || !this.#resolveRun || this.#live.size > 0 || this.#pendingRestarts.size > 0) return;
     this.#finished = true;
     clearInterval(this.#heartbeatTimer);
-    const error = this.#gaveUp ?? (this.#forced.length > 0 ? forcedError(this.#forced) : this.#unrestartedError());
-    const result: SupervisorResult = { exitCode: error?.exitCode ?? 0, error, forced: [...this.#forced] };
+    const forced = [...this.#forced].sort((a, b) => a - b);
+    const error = this.#gaveUp ?? (forced.length > 0 ? forcedError(forced) : this.#unrestartedError());
+    const result: SupervisorResult = { exitCode: error?.exitCode ?? 0, error, forced };
     const resolve = this.#resolveRun;
     void this.#output.close().then(() => {
       this.emit('exit', result);

@@ -48,6 +48,10 @@ export class WorkerHandle {
   replacing = false;
   /** Why drover killed it (unresponsive), when it did: its exit is explained by this. */
   killedFor: string | undefined;
+  /** SIGKILL was sent. */
+  killSent = false;
+  /** How it ended ("exit code 1"), once it has. */
+  exitedWith: string | undefined;
   drainReport: DrainReport | undefined;
   readonly stderr: LineBuffer;
   readonly stdout: LineBuffer | undefined;
@@ -107,7 +111,9 @@ export class WorkerHandle {
 
   /** SIGKILL: for kill_timeout and forced stops only. */
   kill(): void {
-    if (this.live) this.child.kill('SIGKILL');
+    if (!this.live) return;
+    this.killSent = true;
+    this.child.kill('SIGKILL');
   }
 
   clearTimers(): void {

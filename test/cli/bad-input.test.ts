@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import { describe, it } from 'node:test';
 import { DroverProcess, example, fixture, runDrover } from '../helpers/drover-process.js';
 import { freePort } from '../helpers/http.js';
@@ -132,5 +134,29 @@ describe('bad input', () => {
     drover.signal('SIGTERM');
     assert.equal((await drover.exited).code, 0);
     assert.equal(drover.stderr.match(/is not listening/g)?.length, 2);
+  });
+});
+
+describe('a worker that cannot be started', () => {
+  it('--cwd that does not exist: one clear error', async () => {
+    const result = await runDrover(['run', example('hello/server.js'), '--cwd', '/nonexistent/drover']);
+    assert.equal(result.code, 2);
+    assert.equal(result.stderr, 'drover: --cwd: no such directory: /nonexistent/drover [DROVER_E_INVALID_OPTION]\n');
+  });
+
+  it('its cwd removed while running: restarts fail to spawn, the crash loop stops, drover exits', async () => {
+    const cwd = mkdtempSync(`${tmpdir()}/drover-cwd-`);
+    const port = await freePort();
+    const drover = new DroverProcess(['run', example('hello/server.js'), '-i', '1', '--cwd', cwd, '--max-restarts', '2', '--min-uptime', '5000'], {
+      env: { PORT: String(port) },
+    });
+    await drover.waitUntilListening();
+    const pid = Number(/pids (\d+)/.exec(drover.stdout)![1]);
+    rmSync(cwd, { recursive: true, force: true });
+    process.kill(pid, 'SIGKILL');
+    const exit = await drover.exited;
+    assert.equal(exit.code, 3);
+    assert.match(drover.stderr, /DROVER_E_CRASH_LOOP/);
+    assert.deepEqual(drover.groupPids(), []);
   });
 });
