@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { APP_DEFAULTS } from '../config/index.js';
 import type { AppFlags } from './app-request.js';
 import { configCommand } from './config-command.js';
+import { lsCommand, reloadCommand, stopCommand } from './control-commands.js';
 import { runCommand } from './run-command.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -65,6 +66,32 @@ export function buildProgram(): Command {
   ).action(async (target: string | undefined, flags: AppFlags & { json?: boolean }) => {
     process.exitCode = await configCommand(target, flags);
   });
+
+  program
+    .command('ls')
+    .alias('status')
+    .description('list the running apps and their workers')
+    .option('--json', 'print JSON for machines')
+    .action(async (flags: { json?: boolean }) => {
+      process.exitCode = await lsCommand(flags);
+    });
+
+  program
+    .command('reload')
+    .description('roll every worker of a running app (or all) without dropping a request')
+    .argument('<app>', "an app's name, or 'all'")
+    .option('--json', 'print JSON for machines')
+    .action(async (app: string, flags: { json?: boolean }) => {
+      process.exitCode = await reloadCommand(app, flags);
+    });
+
+  program
+    .command('stop')
+    .description('drain and stop a running app (or all), as on SIGTERM')
+    .argument('<app>', "an app's name, or 'all'")
+    .action(async (app: string) => {
+      process.exitCode = await stopCommand(app);
+    });
 
   return program;
 }

@@ -1,5 +1,7 @@
 import { detectCapacity, resolveInstances, type Capacity, type InstanceDecision } from '../capacity/index.js';
 import { loadApps, type AppOptions, type OptionOrigin } from '../config/index.js';
+import { serveControlApi } from '../control/server.js';
+import { isDroverError } from '../errors/index.js';
 import { consoleOutput, reportSupervisor } from '../log/reporter.js';
 import { formatStatsTable } from '../log/stats-table.js';
 import { Supervisor } from '../supervisor/index.js';
@@ -19,6 +21,18 @@ export async function runCommand(target: string | undefined, appArgs: string[], 
     supervisor.prepare(decision.count);
     return { supervisor, decision };
   });
+
+  // Each app's control socket (drover ls / reload / stop); a name already running stops us here.
+  for (const { supervisor } of apps) {
+    const name = supervisor.app.name;
+    await serveControlApi(supervisor, () => consoleOutput.warn(`[drover] ${name}: removed a stale control socket left by a killed supervisor`)).catch(
+      (error: Error) => {
+        if (isDroverError(error)) throw error;
+        // The app runs without it; only ls/reload/stop cannot reach it.
+        consoleOutput.warn(`[drover] ${name}: no control socket (${error.message}); drover ls, reload and stop will not see this app`);
+      },
+    );
+  }
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {

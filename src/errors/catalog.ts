@@ -43,6 +43,10 @@ export const ERROR_CATALOG = {
     summary: '`--only` names an app that the config file does not have.',
     exitCode: 2,
   },
+  DROVER_E_APP_RUNNING: {
+    summary: 'An app of that name is already running (its control socket answers).',
+    exitCode: 2,
+  },
   DROVER_E_LOG_FILE: {
     summary: 'A log file (out_file, error_file, log_file) cannot be created or written.',
     exitCode: 2,

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -12,9 +13,13 @@ export const CLI = `${ROOT}dist/cli/main.js`;
 export const fixture = (name: string) => `${ROOT}test/fixtures/apps/${name}`;
 export const example = (path: string) => `${ROOT}examples/${path}`;
 
+/** Every drover a test file starts keeps its control sockets here, not in ~/.drover. */
+export const DROVER_HOME = mkdtempSync(`${tmpdir()}/drover-home-`);
+
 const started = new Set<DroverProcess>();
 after(() => {
   for (const drover of started) drover.killGroup();
+  rmSync(DROVER_HOME, { recursive: true, force: true });
 });
 
 export interface Exit {
@@ -31,7 +36,7 @@ export class DroverProcess {
   constructor(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
     this.child = spawn(process.execPath, [CLI, ...args], {
       cwd: options.cwd ?? ROOT,
-      env: { ...process.env, ...options.env },
+      env: { ...process.env, DROVER_HOME, ...options.env },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

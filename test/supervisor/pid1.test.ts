@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { it } from 'node:test';
-import { CLI, ROOT, example, isAlive, waitFor } from '../helpers/drover-process.js';
+import { CLI, DROVER_HOME, ROOT, example, isAlive, waitFor } from '../helpers/drover-process.js';
 import { freePort, get } from '../helpers/http.js';
 
 // As PID 1 of a container the kernel delivers only the signals a process has a handler
@@ -15,7 +15,7 @@ it('drains and exits 0 on SIGTERM when it is PID 1', { timeout: 20_000, skip: ca
   const port = await freePort();
   const outer = spawn('unshare', ['--pid', '--fork', '--kill-child', process.execPath, CLI, 'run', example('hello/server.js'), '-i', '2'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port) },
+    env: { ...process.env, DROVER_HOME, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

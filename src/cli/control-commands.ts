@@ -1,0 +1,80 @@
+import { callSupervisor, findRunningApps, selectRunningApps } from '../control/client.js';
+import { formatBytes, formatDuration } from '../config/units.js';
+import type { AppSnapshot, ReloadResult } from '../supervisor/index.js';
+
+type Status = AppSnapshot & { supervisorPid: number; startedAt: number; script: string; execMode: string };
+
+const staleNotice = (name: string) => process.stderr.write(`drover: removed the stale control socket of '${name}' (its supervisor is gone)\n`);
+
+/** `drover ls`: every running app and its workers, from their supervisors. */
+export async function lsCommand(flags: { json?: boolean }): Promise<number> {
+  const apps = await findRunningApps(staleNotice);
+  const statuses = await Promise.all(apps.map((app) => callSupervisor<Status>(app.socket, 'GET', '/v1/status')));
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
+    return 0;
+  }
+  if (statuses.length === 0) {
+    process.stdout.write('no app is running\n');
+    return 0;
+  }
+  const header = ['app', 'slot', 'pid', 'state', 'uptime', 'restarts', 'cpu', 'memory', 'loop p99'];
+  const rows = statuses.flatMap((status) =>
+    status.workers.map((worker) => [
+      status.name,
+      String(worker.slot),
+      String(worker.pid),
+      worker.state,
+      formatDuration(worker.uptimeMs),
+      String(worker.restarts),
+      worker.stats ? `${worker.stats.cpuPercent}%` : '-',
+      worker.stats ? formatBytes(worker.stats.rss) : '-',
+      worker.stats ? `${worker.stats.eventLoopDelay.p99} ms` : '-',
+    ]),
+  );
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  process.stdout.write(`${[line(header), ...rows.map(line)].join('\n')}\n`);
+  return 0;
+}
+
+/** `drover reload <app|all>`: a rolling reload of each, through its supervisor. */
+export async function reloadCommand(target: string, flags: { json?: boolean }): Promise<number> {
+  const apps = await selectRunningApps(target, staleNotice);
+  let failed = 0;
+  const results: (ReloadResult & { name: string })[] = [];
+  for (const app of apps) {
+    // A reload waits for new workers (listen_timeout each): allow it the time.
+    const result = await callSupervisor<ReloadResult>(app.socket, 'POST', '/v1/reload', 120_000).catch((error: Error) => ({
+      ok: false,
+      durationMs: 0,
+      replaced: [],
+      failure: { slot: -1, pid: -1, why: error.message },
+    }));
+    if (!result.ok) failed += 1;
+    results.push({ name: app.name, ...result });
+    if (!flags.json) {
+      process.stdout.write(
+        result.ok
+          ? `${app.name}: reloaded in ${formatDuration(result.durationMs)}, ${result.replaced.length} worker(s) replaced\n`
+          : `${app.name}: reload stopped: ${result.failure?.why}\n`,
+      );
+    }
+  }
+  if (flags.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  return failed > 0 ? 1 : 0;
+}
+
+/** `drover stop <app|all>`: a graceful stop, as on SIGTERM; waits until each supervisor is gone. */
+export async function stopCommand(target: string): Promise<number> {
+  const apps = await selectRunningApps(target, staleNotice);
+  for (const app of apps) {
+    await callSupervisor(app.socket, 'POST', '/v1/stop');
+    const deadline = Date.now() + 60_000;
+    while ((await findRunningApps()).some((running) => running.name === app.name) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    process.stdout.write(`${app.name}: stopped\n`);
+  }
+  return 0;
+}

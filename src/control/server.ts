@@ -1,0 +1,67 @@
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { DroverError } from '../errors/index.js';
+import type { Supervisor } from '../supervisor/index.js';
+import { isAlive } from './client.js';
+import { socketPath } from './paths.js';
+
+/**
+ * One app's control API (JSON, under /v1) on a Unix socket in $DROVER_HOME, mode 0600
+ * so that only its owner (and root) can reach it. The CLI finds supervisors by these
+ * sockets; the same routes can be served on TCP later.
+ */
+export async function serveControlApi(supervisor: Supervisor, onStale: () => void): Promise<http.Server> {
+  const socket = socketPath(supervisor.app.name);
+  mkdirSync(path.dirname(socket), { recursive: true, mode: 0o700 });
+  if (await isAlive(socket)) {
+    throw new DroverError('DROVER_E_APP_RUNNING', `an app named '${supervisor.app.name}' is already running (its control socket ${socket} answers)`);
+  }
+  // A socket file nobody answers on was left by a supervisor that was killed.
+  try {
+    rmSync(socket);
+    onStale();
+  } catch {
+    // There was none.
+  }
+
+  const started = Date.now();
+  const server = http.createServer((req, res) => {
+    const reply = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    const route = `${req.method} ${req.url}`;
+    switch (route) {
+      case 'GET /v1/ping':
+        return reply(200, { ok: true });
+      case 'GET /v1/status':
+        return reply(200, {
+          supervisorPid: process.pid,
+          startedAt: started,
+          script: supervisor.app.script,
+          execMode: supervisor.app.exec_mode,
+          ...supervisor.snapshot(),
+        });
+      case 'GET /v1/timeline':
+        return reply(200, { name: supervisor.app.name, events: supervisor.timeline() });
+      case 'POST /v1/reload':
+        return void supervisor.reload().then((result) => reply(result.ok ? 200 : 409, result));
+      case 'POST /v1/stop':
+        reply(202, { stopping: true });
+        return supervisor.stop('stop requested through the control API');
+      default:
+        return reply(404, { error: `no route ${route}` });
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socket, resolve);
+  });
+  chmodSync(socket, 0o600);
+  supervisor.once('exit', () => {
+    server.close();
+    rmSync(socket, { force: true });
+  });
+  return server;
+}

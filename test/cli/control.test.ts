@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { statSync, writeFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { DROVER_HOME, DroverProcess, example, runDrover } from '../helpers/drover-process.js';
+import { freePort } from '../helpers/http.js';
+
+// The control socket every `drover run` serves, and the commands that use it.
+
+interface Status {
+  name: string;
+  supervisorPid: number;
+  workers: { slot: number; pid: number; state: string }[];
+}
+
+async function startApp(name: string, workers: number) {
+  const port = await freePort();
+  const drover = new DroverProcess(['run', example('hello/server.js'), '-i', String(workers), '--name', name], { env: { PORT: String(port) } });
+  await drover.waitUntilListening();
+  return drover;
+}
+
+describe('control socket', () => {
+  it('ls --json shows each running app with its workers; stop drains one, stop all the rest', async () => {
+    const api = await startApp('api', 2);
+    const web = await startApp('web', 1);
+    const ls = await runDrover(['ls', '--json']);
+    assert.equal(ls.code, 0);
+    const statuses = JSON.parse(ls.stdout) as Status[];
+    assert.deepEqual(statuses.map((s) => [s.name, s.supervisorPid, s.workers.length]), [
+      ['api', api.pid, 2],
+      ['web', web.pid, 1],
+    ]);
+    assert.equal(statSync(`${DROVER_HOME}/sockets/api.sock`).mode & 0o777, 0o600, 'only the owner can reach the socket');
+
+    const table = await runDrover(['ls']);
+    assert.match(table.stdout, /^app\s+slot\s+pid\s+state\s+uptime\s+restarts\s+cpu\s+memory\s+loop p99\napi\s+0\s+\d+\s+ready/);
+
+    assert.equal((await runDrover(['stop', 'api'])).code, 0);
+    assert.deepEqual(await api.exited, { code: 0, signal: null });
+    assert.match(api.stdout, /stop requested through the control API: draining 2 worker/);
+    assert.equal((await runDrover(['stop', 'all'])).code, 0);
+    assert.equal((await web.exited).code, 0);
+    assert.equal((await runDrover(['ls'])).stdout, 'no app is running\n');
+  });
+
+  it('reload <app> rolls its workers and reports', async () => {
+    const app = await startApp('rolling', 2);
+    const result = await runDrover(['reload', 'rolling']);
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /^rolling: reloaded in [\d.]+ m?s, 2 worker\(s\) replaced\n$/);
+    assert.match(app.stdout, /rolling: reload done in/);
+    app.signal('SIGTERM');
+    await app.exited;
+  });
+
+  it('an unknown app lists the running ones; a second run of the same name is refused', async () => {
+    const app = await startApp('only-one', 1);
+    const unknown = await runDrover(['reload', 'nope']);
+    assert.equal(unknown.code, 2);
+    assert.equal(unknown.stderr, "drover: no running app named 'nope'; running: 'only-one' [DROVER_E_UNKNOWN_APP]\n");
+    const port = await freePort();
+    const second = await runDrover(['run', example('hello/server.js'), '--name', 'only-one'], { env: { PORT: String(port) } });
+    assert.equal(second.code, 2);
+    assert.match(second.stderr, /an app named 'only-one' is already running .*\[DROVER_E_APP_RUNNING\]/);
+    app.signal('SIGTERM');
+    await app.exited;
+  });
+
+  it('a stale socket left by a killed supervisor is removed and reported', async () => {
+    const app = await startApp('killed', 1);
+    app.signal('SIGKILL');
+    await app.exited;
+    const ls = await runDrover(['ls']);
+    assert.equal(ls.stderr, "drover: removed the stale control socket of 'killed' (its supervisor is gone)\n");
+    assert.equal(ls.stdout, 'no app is running\n');
+    // A file that is not a socket at all is treated the same way.
+    writeFileSync(`${DROVER_HOME}/sockets/junk.sock`, '');
+    assert.match((await runDrover(['ls'])).stderr, /stale control socket of 'junk'/);
+  });
+});
