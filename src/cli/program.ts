@@ -5,6 +5,7 @@ import type { AppFlags } from './app-request.js';
 import { configCommand } from './config-command.js';
 import { lsCommand, reloadCommand, stopCommand } from './control-commands.js';
 import { runCommand } from './run-command.js';
+import { startCommand } from './start-command.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -36,6 +37,13 @@ function appOptions(command: Command): Command {
     .option('--worker-memory <size>', `memory one worker is assumed to need, for 'auto' (default: ${APP_DEFAULTS.worker_memory / 1024 ** 2}M)`);
 }
 
+// The arguments `drover start` was given, as `drover run` takes them.
+function runArguments(command: Command): string[] {
+  const argv = process.argv.slice(2);
+  const at = argv.indexOf(command.name());
+  return argv.slice(at + 1);
+}
+
 /** The `drover` command line. Actions set `process.exitCode`; errors propagate to main. */
 export function buildProgram(): Command {
   const program = new Command('drover')
@@ -56,6 +64,17 @@ export function buildProgram(): Command {
     .action(async (target: string | undefined, args: string[], flags: AppFlags & { stats?: boolean }) => {
       process.exitCode = await runCommand(target, args, flags);
     });
+
+  appOptions(
+    program
+      .command('start')
+      .description('start apps in the background, one supervisor each, and return once their workers are up')
+      .argument('[target]', 'a script or a config file; default: a config file in the current directory')
+      .argument('[args...]', 'arguments for a script, after --'),
+  ).action(async (target: string | undefined, args: string[], flags: AppFlags, command: Command) => {
+    // The background supervisor is `drover run` with the same arguments.
+    process.exitCode = await startCommand(target, args, flags, runArguments(command));
+  });
 
   appOptions(
     program

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, describe, it } from 'node:test';
+import { DROVER_HOME, example, isAlive, runDrover, waitFor } from '../helpers/drover-process.js';
+import { freePort, get } from '../helpers/http.js';
+
+// `drover start`: detached supervisors, one per app, reached through their sockets.
+
+interface Status {
+  name: string;
+  supervisorPid: number;
+  workers: { pid: number }[];
+}
+
+const supervisors = new Set<number>();
+after(() => {
+  // Background supervisors are in process groups of their own: stop them by pid.
+  for (const pid of supervisors) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // Gone.
+    }
+  }
+});
+
+async function statuses(): Promise<Status[]> {
+  const ls = await runDrover(['ls', '--json']);
+  const list = JSON.parse(ls.stdout) as Status[];
+  list.forEach((s) => supervisors.add(s.supervisorPid));
+  return list;
+}
+
+describe('drover start', () => {
+  it('starts the app in the background, returns once it serves, and refuses a second start', async () => {
+    const port = await freePort();
+    const start = await runDrover(['start', example('hello/server.js'), '-i', '2', '--name', 'bg'], { env: { PORT: String(port) } });
+    const [status] = await statuses();
+    assert.equal(start.code, 0, start.stderr);
+    assert.match(start.stdout, /^app\s+slot\s+pid/);
+    assert.equal(status!.name, 'bg');
+    assert.equal(status!.workers.length, 2);
+    assert.equal((await get(`http://127.0.0.1:${port}/`)).status, 200, 'serving after start returned');
+    assert.match(readFileSync(`${DROVER_HOME}/logs/bg.log`, 'utf8'), /bg: 2 workers listening on/);
+
+    const again = await runDrover(['start', example('hello/server.js'), '--name', 'bg'], { env: { PORT: String(port) } });
+    assert.equal(again.code, 2);
+    assert.equal(again.stderr, "drover: 'bg' is already running; drover reload or stop it instead [DROVER_E_APP_RUNNING]\n");
+
+    assert.equal((await runDrover(['stop', 'bg'])).code, 0);
+    await waitFor(() => !isAlive(status!.supervisorPid) && status!.workers.every((w) => !isAlive(w.pid)), 5000, 'supervisor and workers gone');
+  });
+
+  it('an app that cannot start: start says so, with the end of its log', async () => {
+    const port = await freePort();
+    const start = await runDrover(['start', 'test/fixtures/apps/throws-on-import.cjs', '-i', '1', '--max-restarts', '1'], { env: { PORT: String(port) } });
+    assert.equal(start.code, 3);
+    assert.match(start.stderr, /^drover: throws-on-import did not start \(its supervisor exited\); the end of \S+\/logs\/throws-on-import\.log:\n/);
+    assert.match(start.stderr, /DROVER_E_CRASH_LOOP/);
+  });
+});
