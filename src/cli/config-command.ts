@@ -1,14 +1,9 @@
 import { detectCapacity } from '../capacity/index.js';
 import { displayPath, formatBytes, formatDuration, loadApps, type AppOptions } from '../config/index.js';
+import { maskEnv } from '../config/mask-env.js';
 import { buildAppRequest, type AppFlags } from './app-request.js';
 import { decideWorkers } from './run-command.js';
 
-const SECRET_NAME = /KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL/i;
-
-/** Hide the values of variables whose names say they are secrets. */
-export function maskEnv(env: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, SECRET_NAME.test(key) ? '********' : value]));
-}
 
 /** `drover config`: print the apps as drover would run them, defaults applied, with where each option came from. */
 export async function configCommand(target: string | undefined, flags: AppFlags & { json?: boolean }): Promise<number> {
@@ -39,7 +34,8 @@ export async function configCommand(target: string | undefined, flags: AppFlags 
   return 0;
 }
 
-function displayRows(app: AppOptions): [keyof AppOptions & string, string][] {
+/** The rows `drover config` and `drover describe` print for an app's options. */
+export function displayRows(app: AppOptions): [keyof AppOptions & string, string][] {
   const ms = (value: number) => `${value} (${formatDuration(value)})`;
   const list = (values: readonly (string | number)[]) => (values.length > 0 ? values.join(' ') : '-');
   const env = Object.entries(app.env).map(([key, value]) => `${key}=${value}`);

@@ -1,6 +1,9 @@
-import { callSupervisor, findRunningApps, selectRunningApps } from '../control/client.js';
+import type { AppOptions } from '../config/index.js';
 import { formatBytes, formatDuration } from '../config/units.js';
-import type { AppSnapshot, ReloadResult } from '../supervisor/index.js';
+import { callSupervisor, findRunningApps, selectRunningApps } from '../control/client.js';
+import { InvalidOptionError } from '../errors/index.js';
+import type { AppSnapshot, ReloadResult, TimelineEvent } from '../supervisor/index.js';
+import { displayRows } from './config-command.js';
 
 type Status = AppSnapshot & { supervisorPid: number; startedAt: number; script: string; execMode: string };
 
@@ -76,5 +79,52 @@ export async function stopCommand(target: string): Promise<number> {
     }
     process.stdout.write(`${app.name}: stopped\n`);
   }
+  return 0;
+}
+
+interface Description {
+  supervisorPid: number;
+  startedAt: number;
+  socket: string;
+  app: AppOptions;
+  snapshot: AppSnapshot;
+  events: TimelineEvent[];
+}
+
+/** `drover describe <app>`: the config in effect (secrets masked), paths, workers and the events timeline. */
+export async function describeCommand(target: string, flags: { json?: boolean }): Promise<number> {
+  const [app] = await selectRunningApps(target, staleNotice);
+  const description = await callSupervisor<Description>(app!.socket, 'GET', '/v1/describe');
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(description, null, 2)}\n`);
+    return 0;
+  }
+  const lines = [
+    `app '${description.app.name}': supervisor pid ${description.supervisorPid}, up ${formatDuration(Date.now() - description.startedAt)}`,
+    `  control socket             ${description.socket}`,
+    ...displayRows(description.app).map(([key, value]) => `  ${key.padEnd(26)} ${value}`),
+    '',
+    'events:',
+    ...description.events.map((event) => {
+      const who = event.slot === undefined ? '' : ` worker ${event.slot}${event.pid === undefined ? '' : ` (pid ${event.pid})`}`;
+      return `  ${new Date(event.at).toISOString()} ${event.kind}${who}: ${event.detail}`;
+    }),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+/** `drover scale <app> <N|+N|-N>`: add workers at once, or drain the highest slots. */
+export async function scaleCommand(target: string, change: string): Promise<number> {
+  const match = /^([+-]?)(\d+)$/.exec(change);
+  if (!match) throw new InvalidOptionError([`scale: expected N, +N or -N workers, got '${change}'`]);
+  const [app] = await selectRunningApps(target, staleNotice);
+  const status = await callSupervisor<AppSnapshot>(app!.socket, 'GET', '/v1/status');
+  const current = status.workers.length;
+  const amount = Number(match[2]);
+  const to = match[1] === '+' ? current + amount : match[1] === '-' ? current - amount : amount;
+  if (to < 1) throw new InvalidOptionError([`scale: ${app!.name} would have ${to} workers; at least 1 (to run none, drover stop ${app!.name})`]);
+  const result = await callSupervisor<{ from: number; to: number }>(app!.socket, 'POST', `/v1/scale?to=${to}`);
+  process.stdout.write(`${app!.name}: scaled from ${result.from} to ${result.to} worker(s)\n`);
   return 0;
 }

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { APP_DEFAULTS } from '../config/index.js';
 import type { AppFlags } from './app-request.js';
 import { configCommand } from './config-command.js';
-import { lsCommand, reloadCommand, stopCommand } from './control-commands.js';
+import { describeCommand, lsCommand, reloadCommand, scaleCommand, stopCommand } from './control-commands.js';
 import { runCommand } from './run-command.js';
 import { startCommand } from './start-command.js';
 
@@ -106,10 +106,29 @@ export function buildProgram(): Command {
 
   program
     .command('stop')
-    .description('drain and stop a running app (or all), as on SIGTERM')
+    .alias('delete')
+    .description('drain and stop a running app (or all), as on SIGTERM (delete: the same, until apps are saved)')
     .argument('<app>', "an app's name, or 'all'")
     .action(async (app: string) => {
       process.exitCode = await stopCommand(app);
+    });
+
+  program
+    .command('describe')
+    .description("a running app's config in effect (secrets masked), paths, and its events timeline")
+    .argument('<app>', "an app's name")
+    .option('--json', 'print JSON for machines')
+    .action(async (app: string, flags: { json?: boolean }) => {
+      process.exitCode = await describeCommand(app, flags);
+    });
+
+  program
+    .command('scale')
+    .description('set the worker count of a running app: N, +N or -N (removed workers drain)')
+    .argument('<app>', "an app's name")
+    .argument('<count>', 'N, +N or -N')
+    .action(async (app: string, count: string) => {
+      process.exitCode = await scaleCommand(app, count);
     });
 
   return program;

@@ -3,6 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { DroverError } from '../errors/index.js';
 import type { Supervisor } from '../supervisor/index.js';
+import { maskEnv } from '../config/mask-env.js';
 import { isAlive } from './client.js';
 import { socketPath } from './paths.js';
 
@@ -31,7 +32,8 @@ export async function serveControlApi(supervisor: Supervisor, onStale: () => voi
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    const route = `${req.method} ${req.url}`;
+    const url = new URL(req.url ?? '/', 'http://drover');
+    const route = `${req.method} ${url.pathname}`;
     switch (route) {
       case 'GET /v1/ping':
         return reply(200, { ok: true });
@@ -45,6 +47,23 @@ export async function serveControlApi(supervisor: Supervisor, onStale: () => voi
         });
       case 'GET /v1/timeline':
         return reply(200, { name: supervisor.app.name, events: supervisor.timeline() });
+      case 'GET /v1/describe':
+        return reply(200, {
+          supervisorPid: process.pid,
+          startedAt: started,
+          socket,
+          // Secrets stay in the supervisor: values of KEY/SECRET/TOKEN/PASSWORD variables are masked.
+          app: { ...supervisor.app, env: maskEnv(supervisor.app.env) },
+          snapshot: supervisor.snapshot(),
+          events: supervisor.timeline(),
+        });
+      case 'POST /v1/scale': {
+        try {
+          return reply(200, supervisor.scale(Number(url.searchParams.get('to'))));
+        } catch (error) {
+          return reply(400, { error: (error as Error).message });
+        }
+      }
       case 'POST /v1/reload':
         return void supervisor.reload().then((result) => reply(result.ok ? 200 : 409, result));
       case 'POST /v1/stop':

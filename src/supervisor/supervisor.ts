@@ -91,6 +91,30 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return done;
   }
 
+  /**
+   * Change the number of workers: new slots start at once; the highest slots above
+   * the new count drain (no request fails). Returns the counts before and after.
+   */
+  scale(target: number): { from: number; to: number } {
+    if (!Number.isInteger(target) || target < 1) {
+      throw new DroverError('DROVER_E_INVALID_OPTION', `scale: expected a whole number of workers, at least 1, got ${target}; to run none, stop the app`);
+    }
+    const from = this.#count;
+    if (this.#stopping || this.#finished) return { from, to: from };
+    this.#count = target;
+    for (let slot = from; slot < target; slot++) this.#fork(slot);
+    for (let slot = target; slot < from; slot++) {
+      clearTimeout(this.#pendingRestarts.get(slot));
+      this.#pendingRestarts.delete(slot);
+      const handle = this.#slots.get(slot);
+      this.#slots.delete(slot);
+      if (handle) this.#drain(handle, 'scale');
+    }
+    this.#record('scaled', undefined, `scaled from ${from} to ${target} worker(s)`);
+    this.#finishIfEmpty();
+    return { from, to: target };
+  }
+
   /** The app's lifecycle events, oldest first (bounded). */
   timeline() {
     return this.#timeline.list();
@@ -293,7 +317,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   // Ask a worker to drain; at kill_timeout it is killed and what it still had open is reported.
-  #drain(handle: WorkerHandle, reason: 'stop' | 'reload'): void {
+  #drain(handle: WorkerHandle, reason: 'stop' | 'reload' | 'scale'): void {
     if (!handle.live || handle.stopRequested) return;
     handle.requestShutdown(reason, this.app.shutdown_with_message);
     this.#record('draining', handle, `draining (${reason})`);

@@ -15,6 +15,7 @@ export type TimelineKind =
   | 'event-loop-delay'
   | 'health-check'
   | 'replaced'
+  | 'scaled'
   | 'reload-started'
   | 'reload-finished';
 

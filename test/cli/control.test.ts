@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { statSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { DROVER_HOME, DroverProcess, example, runDrover } from '../helpers/drover-process.js';
-import { freePort } from '../helpers/http.js';
+import http from 'node:http';
+import { freePort, get } from '../helpers/http.js';
 
 // The control socket every `drover run` serves, and the commands that use it.
 
@@ -12,11 +13,11 @@ interface Status {
   workers: { slot: number; pid: number; state: string }[];
 }
 
-async function startApp(name: string, workers: number) {
+async function startApp(name: string, workers: number, extra: string[] = []) {
   const port = await freePort();
-  const drover = new DroverProcess(['run', example('hello/server.js'), '-i', String(workers), '--name', name], { env: { PORT: String(port) } });
+  const drover = new DroverProcess(['run', example('hello/server.js'), '-i', String(workers), '--name', name, ...extra], { env: { PORT: String(port) } });
   await drover.waitUntilListening();
-  return drover;
+  return Object.assign(drover, { url: `http://127.0.0.1:${port}` });
 }
 
 describe('control socket', () => {
@@ -76,5 +77,66 @@ describe('control socket', () => {
     // A file that is not a socket at all is treated the same way.
     writeFileSync(`${DROVER_HOME}/sockets/junk.sock`, '');
     assert.match((await runDrover(['ls'])).stderr, /stale control socket of 'junk'/);
+  });
+
+  it('scale up and down under keep-alive load: no failed request', async () => {
+    const app = await startApp('scaled', 2);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
+    const failures: string[] = [];
+    let ok = 0;
+    let stop = false;
+    const client = async () => {
+      while (!stop) {
+        await get(`${app.url}/`, { agent }).then(
+          (reply) => (reply.status === 200 ? (ok += 1) : failures.push(`status ${reply.status}`)),
+          (error: Error) => failures.push(error.message),
+        );
+      }
+    };
+    const clients = Array.from({ length: 10 }, client);
+    const counts: number[] = [];
+    try {
+      for (const change of ['+2', '-3', '3', '-1']) {
+        const result = await runDrover(['scale', 'scaled', change]);
+        assert.equal(result.code, 0, result.stderr);
+        await new Promise((resolve) => setTimeout(resolve, 700));
+        const [status] = JSON.parse((await runDrover(['ls', '--json'])).stdout) as Status[];
+        counts.push(status!.workers.length);
+      }
+    } finally {
+      stop = true;
+      await Promise.all(clients);
+      agent.destroy();
+    }
+    assert.deepEqual(counts, [4, 1, 3, 2]);
+    assert.deepEqual(failures, []);
+    assert.ok(ok > 100, `requests: ${ok}`);
+    app.signal('SIGTERM');
+    assert.equal((await app.exited).code, 0);
+  });
+
+  it('scale to 0 or to a non-number: a clear error', async () => {
+    const app = await startApp('unscaled', 1);
+    const zero = await runDrover(['scale', 'unscaled', '-1']);
+    assert.equal(zero.code, 2);
+    assert.equal(zero.stderr, 'drover: scale: unscaled would have 0 workers; at least 1 (to run none, drover stop unscaled) [DROVER_E_INVALID_OPTION]\n');
+    const word = await runDrover(['scale', 'unscaled', 'lots']);
+    assert.equal(word.stderr, "drover: scale: expected N, +N or -N workers, got 'lots' [DROVER_E_INVALID_OPTION]\n");
+    app.signal('SIGTERM');
+    await app.exited;
+  });
+
+  it('describe: config in effect with secrets masked, and the events timeline', async () => {
+    const app = await startApp('described', 1, ['--env', 'API_TOKEN=hunter2', '--env', 'MODE=demo']);
+    const result = await runDrover(['describe', 'described']);
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /^app 'described': supervisor pid \d+, up /);
+    assert.match(result.stdout, /\n {2}env {24}API_TOKEN=\*{8} MODE=demo\n/);
+    assert.doesNotMatch(result.stdout, /hunter2/);
+    assert.match(result.stdout, /\nevents:\n {2}\S+ spawned worker 0 \(pid \d+\): started\n {2}\S+ listening worker 0 \(pid \d+\): listening on 127\.0\.0\.1:\d+/);
+    const json = JSON.parse((await runDrover(['describe', 'described', '--json'])).stdout) as { app: { env: Record<string, string> } };
+    assert.equal(json.app.env.API_TOKEN, '********');
+    app.signal('SIGTERM');
+    await app.exited;
   });
 });
