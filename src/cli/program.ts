@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { APP_DEFAULTS } from '../config/index.js';
 import type { AppFlags } from './app-request.js';
 import { configCommand } from './config-command.js';
+import { logsCommand } from './logs-command.js';
 import { describeCommand, lsCommand, reloadCommand, scaleCommand, stopCommand } from './control-commands.js';
 import { runCommand } from './run-command.js';
 import { startCommand } from './start-command.js';
@@ -111,6 +112,16 @@ export function buildProgram(): Command {
     .argument('<app>', "an app's name, or 'all'")
     .action(async (app: string) => {
       process.exitCode = await stopCommand(app);
+    });
+
+  program
+    .command('logs')
+    .description("the last lines of background apps' logs ($DROVER_HOME/logs); --follow streams new ones")
+    .argument('[app]', "an app's name; default: every app")
+    .option('--lines <n>', 'how many lines per app (default: 20)')
+    .option('--follow', 'keep printing lines as they are written, until Ctrl-C')
+    .action(async (app: string | undefined, flags: { lines?: string; follow?: boolean }) => {
+      process.exitCode = await logsCommand(app, flags);
     });
 
   program

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
-import { DROVER_HOME, example, isAlive, runDrover, waitFor } from '../helpers/drover-process.js';
+import { DROVER_HOME, DroverProcess, example, isAlive, runDrover, waitFor } from '../helpers/drover-process.js';
 import { freePort, get } from '../helpers/http.js';
 
 // `drover start`: detached supervisors, one per app, reached through their sockets.
@@ -47,7 +47,17 @@ describe('drover start', () => {
     assert.equal(again.code, 2);
     assert.equal(again.stderr, "drover: 'bg' is already running; drover reload or stop it instead [DROVER_E_APP_RUNNING]\n");
 
+    const logs = await runDrover(['logs', 'bg', '--lines', '2']);
+    assert.equal(logs.code, 0);
+    assert.match(logs.stdout, /^\[drover\] bg: 2 workers: -i 2\n\[drover\] bg: 2 workers listening on http:\/\/127\.0\.0\.1:\d+ \(pids \d+, \d+\)\n$/);
+    const missing = await runDrover(['logs', 'nope']);
+    assert.equal(missing.stderr, "drover: no log for an app named 'nope'; logs exist for: 'bg' [DROVER_E_UNKNOWN_APP]\n");
+
+    const follow = new DroverProcess(['logs', 'bg', '--follow', '--lines', '0']);
+    await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal((await runDrover(['stop', 'bg'])).code, 0);
+    await follow.waitForOutput(/bg: stop requested through the control API: draining 2 worker\(s\)[^]*bg: all workers drained; stopped\n/);
+    follow.killGroup();
     await waitFor(() => !isAlive(status!.supervisorPid) && status!.workers.every((w) => !isAlive(w.pid)), 5000, 'supervisor and workers gone');
   });
 
