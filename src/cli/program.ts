@@ -4,6 +4,7 @@ import { APP_DEFAULTS } from '../config/index.js';
 import type { AppFlags } from './app-request.js';
 import { configCommand } from './config-command.js';
 import { logsCommand } from './logs-command.js';
+import { resurrectCommand, saveCommand, startupCommand } from './save-commands.js';
 import { describeCommand, lsCommand, reloadCommand, scaleCommand, stopCommand } from './control-commands.js';
 import { runCommand } from './run-command.js';
 import { startCommand } from './start-command.js';
@@ -122,6 +123,29 @@ export function buildProgram(): Command {
     .option('--follow', 'keep printing lines as they are written, until Ctrl-C')
     .action(async (app: string | undefined, flags: { lines?: string; follow?: boolean }) => {
       process.exitCode = await logsCommand(app, flags);
+    });
+
+  program
+    .command('save')
+    .description('remember the running apps and how each was started ($DROVER_HOME/dump.json)')
+    .action(async () => {
+      process.exitCode = await saveCommand();
+    });
+
+  program
+    .command('resurrect')
+    .description('start again the saved apps that are not running')
+    .action(async () => {
+      process.exitCode = await resurrectCommand();
+    });
+
+  program
+    .command('startup')
+    .description('print (or --write) a systemd unit that resurrects the saved apps at boot')
+    .argument('<system>', "'systemd'")
+    .option('--write', 'write it to /etc/systemd/system/drover-<user>.service (needs root)')
+    .action((system: string, flags: { write?: boolean }) => {
+      process.exitCode = startupCommand(system, flags);
     });
 
   program

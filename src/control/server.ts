@@ -64,6 +64,10 @@ export async function serveControlApi(supervisor: Supervisor, onStale: () => voi
           return reply(400, { error: (error as Error).message });
         }
       }
+      case 'GET /v1/command':
+        // How to start this app again (drover save): the arguments, folder and
+        // environment this supervisor was started with. The socket is the owner's only.
+        return reply(200, { name: supervisor.app.name, argv: process.argv.slice(2), cwd: process.cwd(), env: process.env });
       case 'POST /v1/reload':
         return void supervisor.reload().then((result) => reply(result.ok ? 200 : 409, result));
       case 'POST /v1/stop':

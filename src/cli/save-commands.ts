@@ -1,0 +1,93 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { callSupervisor, findRunningApps } from '../control/client.js';
+import { droverHome } from '../control/paths.js';
+import { DroverError } from '../errors/index.js';
+
+const CLI = fileURLToPath(new URL('./main.js', import.meta.url));
+
+/** How one running app was started: enough to start it again. */
+interface SavedApp {
+  name: string;
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+
+/** The file `save` writes and `resurrect` reads (mode 0600: it holds environments). */
+export function dumpPath(): string {
+  return path.join(droverHome(), 'dump.json');
+}
+
+/** `drover save`: write how every running app was started. */
+export async function saveCommand(): Promise<number> {
+  const apps = await findRunningApps();
+  const saved = await Promise.all(apps.map((app) => callSupervisor<SavedApp>(app.socket, 'GET', '/v1/command')));
+  mkdirSync(droverHome(), { recursive: true });
+  writeFileSync(dumpPath(), `${JSON.stringify({ version: 1, apps: saved }, null, 2)}\n`, { mode: 0o600 });
+  process.stdout.write(`saved ${saved.length} app(s) to ${dumpPath()}: ${saved.map((app) => app.name).join(', ') || 'none'}\n`);
+  return 0;
+}
+
+/**
+ * `drover resurrect`: start again every saved app that is not running, each as it was
+ * started (`drover start` with the same arguments, folder and environment).
+ */
+export async function resurrectCommand(): Promise<number> {
+  if (!existsSync(dumpPath())) throw new DroverError('DROVER_E_CONFIG_NOT_FOUND', `nothing saved: ${dumpPath()} does not exist; run drover save first`);
+  const { apps } = JSON.parse(readFileSync(dumpPath(), 'utf8')) as { apps: SavedApp[] };
+  const running = new Set((await findRunningApps()).map((app) => app.name));
+  let failed = 0;
+  for (const app of apps) {
+    if (running.has(app.name)) {
+      process.stdout.write(`${app.name}: already running\n`);
+      continue;
+    }
+    // `run ...` as saved becomes `start ...`: the same supervisor, detached.
+    const args = app.argv[0] === 'run' ? ['start', ...app.argv.slice(1)] : app.argv;
+    const result = spawnSync(process.execPath, [CLI, ...args], { cwd: app.cwd, env: app.env, stdio: 'inherit' });
+    if (result.status !== 0) failed += 1;
+  }
+  return failed > 0 ? 3 : 0;
+}
+
+/** `drover startup systemd`: a unit that resurrects the saved apps at boot; printed, or written with --write. */
+export function startupCommand(system: string, flags: { write?: boolean }): number {
+  if (system !== 'systemd') throw new DroverError('DROVER_E_INVALID_OPTION', `startup: '${system}' is not supported; drover writes systemd units (drover startup systemd)`);
+  const user = userInfo().username;
+  const unit = [
+    '[Unit]',
+    `Description=drover: the Node.js apps ${user} saved with drover save`,
+    'After=network-online.target',
+    'Wants=network-online.target',
+    '',
+    '[Service]',
+    // resurrect starts detached supervisors and returns; they stay in this unit's cgroup.
+    'Type=oneshot',
+    'RemainAfterExit=yes',
+    `User=${user}`,
+    `Environment=DROVER_HOME=${droverHome()}`,
+    `Environment=PATH=${path.dirname(process.execPath)}:/usr/bin:/bin`,
+    `ExecStart=${process.execPath} ${CLI} resurrect`,
+    // A graceful stop first: every app drains, then systemd cleans up what is left.
+    `ExecStop=${process.execPath} ${CLI} stop all`,
+    'TimeoutStopSec=90',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+  if (!flags.write) {
+    process.stdout.write(unit);
+    return 0;
+  }
+  const file = `/etc/systemd/system/drover-${user}.service`;
+  writeFileSync(file, unit);
+  process.stdout.write(`wrote ${file}; enable it with: systemctl daemon-reload && systemctl enable --now drover-${user}\n`);
+  const verify = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8' });
+  if (verify.error === undefined && verify.status !== 0) process.stderr.write(verify.stderr);
+  return 0;
+}

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { after, describe, it } from 'node:test';
+import { DROVER_HOME, example, isAlive, runDrover, waitFor } from '../helpers/drover-process.js';
+import { freePort } from '../helpers/http.js';
+
+// save / resurrect / startup systemd.
+
+interface Status {
+  name: string;
+  supervisorPid: number;
+  workers: { pid: number }[];
+}
+
+const groups = new Set<number>();
+after(() => {
+  for (const pid of groups) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // Gone.
+    }
+  }
+});
+
+async function running(): Promise<Status[]> {
+  const list = JSON.parse((await runDrover(['ls', '--json'])).stdout) as Status[];
+  list.forEach((status) => groups.add(status.supervisorPid));
+  return list;
+}
+
+describe('save and resurrect', () => {
+  it('save, kill everything, resurrect: the same apps and counts come back', async () => {
+    const [p1, p2] = [await freePort(), await freePort()];
+    assert.equal((await runDrover(['start', example('hello/server.js'), '-i', '2', '--name', 'one'], { env: { PORT: String(p1) } })).code, 0);
+    assert.equal((await runDrover(['start', example('esm/server.mjs'), '-i', '1', '--name', 'two'], { env: { PORT: String(p2) } })).code, 0);
+    const before = await running();
+    const saved = await runDrover(['save']);
+    assert.equal(saved.stdout, `saved 2 app(s) to ${DROVER_HOME}/dump.json: one, two\n`);
+    assert.equal(statSync(`${DROVER_HOME}/dump.json`).mode & 0o777, 0o600);
+
+    // A crash of everything: supervisors and workers killed.
+    const pids = before.flatMap((status) => [status.supervisorPid, ...status.workers.map((w) => w.pid)]);
+    for (const status of before) process.kill(-status.supervisorPid, 'SIGKILL');
+    await waitFor(() => pids.every((pid) => !isAlive(pid)), 5000, 'everything killed');
+
+    const resurrected = await runDrover(['resurrect'], { timeoutMs: 60_000 });
+    assert.equal(resurrected.code, 0, resurrected.stderr);
+    const after = await running();
+    assert.deepEqual(after.map((s) => [s.name, s.workers.length]), [
+      ['one', 2],
+      ['two', 1],
+    ]);
+    assert.ok(after.every((s) => !pids.includes(s.supervisorPid)), 'new supervisors');
+    assert.equal((await runDrover(['resurrect'])).stdout, 'one: already running\ntwo: already running\n');
+    assert.equal((await runDrover(['stop', 'all'])).code, 0);
+  });
+});
+
+describe('startup systemd', () => {
+  it('prints a unit that resurrects at boot and stops gracefully; systemd-analyze accepts it', async () => {
+    const result = await runDrover(['startup', 'systemd']);
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /^\[Unit\]\n/);
+    assert.match(result.stdout, /\nExecStart=\S+node \S+dist\/cli\/main\.js resurrect\n/);
+    assert.match(result.stdout, /\nExecStop=\S+node \S+dist\/cli\/main\.js stop all\n/);
+    assert.match(result.stdout, new RegExp(`\\nEnvironment=DROVER_HOME=${DROVER_HOME}\\n`));
+    const analyze = spawnSync('systemd-analyze', ['--version']);
+    if (analyze.error) return; // Not installed: the text checks above stand.
+    const dir = mkdtempSync(`${tmpdir()}/drover-unit-`);
+    try {
+      writeFileSync(`${dir}/drover-test.service`, result.stdout);
+      const verify = spawnSync('systemd-analyze', ['verify', `${dir}/drover-test.service`], { encoding: 'utf8' });
+      assert.equal(verify.status, 0, verify.stderr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('another init system: a clear error', async () => {
+    const result = await runDrover(['startup', 'upstart']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /startup: 'upstart' is not supported; drover writes systemd units/);
+  });
+});
