@@ -2,15 +2,17 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadApps } from '../config/index.js';
 import { callSupervisor, findRunningApps } from '../control/client.js';
 import { droverHome, socketPath } from '../control/paths.js';
 import { DroverError } from '../errors/index.js';
 import type { AppSnapshot } from '../supervisor/index.js';
-import { buildAppRequest, type AppFlags } from './app-request.js';
+import type { AppFlags } from './app-request.js';
 import { lsCommand } from './control-commands.js';
+import { planApps } from './run-command.js';
+import type { SupervisionPlan } from './supervise.js';
 
-const CLI = fileURLToPath(new URL('./main.js', import.meta.url));
+// A background supervisor runs this lean entry, not the CLI: see supervise.ts.
+const SUPERVISOR_ENTRY = fileURLToPath(new URL('./supervise-main.js', import.meta.url));
 
 /** Where a background supervisor's own output (its lines and the app's console output) goes. */
 export function supervisorLogPath(name: string): string {
@@ -24,20 +26,24 @@ export function supervisorLogPath(name: string): string {
  */
 export async function startCommand(target: string | undefined, appArgs: string[], flags: AppFlags, runArgs: string[]): Promise<number> {
   // Validate everything here, so that a bad option fails in the terminal, not in a log.
-  const loaded = await loadApps(buildAppRequest(target, appArgs, flags));
+  const plan = await planApps(target, appArgs, flags);
   const running = new Set((await findRunningApps()).map((app) => app.name));
-  const already = loaded.apps.filter((app) => running.has(app.name)).map((app) => `'${app.name}'`);
+  const already = plan.apps.filter(({ app }) => running.has(app.name)).map(({ app }) => `'${app.name}'`);
   if (already.length > 0) {
     throw new DroverError('DROVER_E_APP_RUNNING', `${already.join(', ')} ${already.length > 1 ? 'are' : 'is'} already running; drover reload or stop ${already.length > 1 ? 'them' : 'it'} instead`);
   }
 
   let failed = 0;
-  for (const app of loaded.apps) {
+  for (const appPlan of plan.apps) {
+    const { app } = appPlan;
     const log = supervisorLogPath(app.name);
     mkdirSync(path.dirname(log), { recursive: true });
     const fd = openSync(log, 'a');
-    const only = loaded.file ? ['--only', app.name] : [];
-    const child = spawn(process.execPath, [CLI, 'run', ...runArgs, ...only], { detached: true, stdio: ['ignore', fd, fd], env: process.env });
+    // One supervisor per app; `drover save` records how to start it again.
+    const only = plan.apps.length > 1 || runArgs.includes('--only') ? ['--only', app.name] : [];
+    const own: SupervisionPlan = { apps: [appPlan], stats: false, command: { ...plan.command, argv: ['run', ...runArgs, ...only] } };
+    const child = spawn(process.execPath, [SUPERVISOR_ENTRY], { detached: true, stdio: ['pipe', fd, fd], env: process.env });
+    child.stdin!.end(JSON.stringify(own));
     child.unref();
     const outcome = await waitUntilUp(app.name, child.pid!, app.listen_timeout + 10_000);
     if (outcome !== 'up') {

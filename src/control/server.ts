@@ -12,7 +12,14 @@ import { socketPath } from './paths.js';
  * so that only its owner (and root) can reach it. The CLI finds supervisors by these
  * sockets; the same routes can be served on TCP later.
  */
-export async function serveControlApi(supervisor: Supervisor, onStale: () => void): Promise<http.Server> {
+/** How a supervisor's apps were started, so that `drover save` can start them again. */
+export interface StartCommand {
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+
+export async function serveControlApi(supervisor: Supervisor, command: StartCommand, onStale: () => void): Promise<http.Server> {
   const socket = socketPath(supervisor.app.name);
   mkdirSync(path.dirname(socket), { recursive: true, mode: 0o700 });
   if (await isAlive(socket)) {
@@ -67,7 +74,7 @@ export async function serveControlApi(supervisor: Supervisor, onStale: () => voi
       case 'GET /v1/command':
         // How to start this app again (drover save): the arguments, folder and
         // environment this supervisor was started with. The socket is the owner's only.
-        return reply(200, { name: supervisor.app.name, argv: process.argv.slice(2), cwd: process.cwd(), env: process.env });
+        return reply(200, { name: supervisor.app.name, ...command });
       case 'POST /v1/reload':
         return void supervisor.reload().then((result) => reply(result.ok ? 200 : 409, result));
       case 'POST /v1/stop':

@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+import { reportFatal } from './report-fatal.js';
+import { superviseApps, type SupervisionPlan } from './supervise.js';
+
+// The entry of a background supervisor (`drover start`): the validated plan arrives on
+// stdin as JSON, so that this process never loads the command line or the schema, and
+// no secret of the environment shows in `ps`.
+try {
+  let input = '';
+  for await (const chunk of process.stdin) input += String(chunk);
+  process.exitCode = await superviseApps(JSON.parse(input) as SupervisionPlan);
+} catch (error) {
+  process.exitCode = reportFatal(error);
+}

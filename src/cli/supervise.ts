@@ -1,0 +1,85 @@
+import type { AppOptions } from '../config/app-schema.js';
+import { serveControlApi, type StartCommand } from '../control/server.js';
+import { isDroverError } from '../errors/index.js';
+import { consoleOutput, reportSupervisor } from '../log/reporter.js';
+import { formatStatsTable } from '../log/stats-table.js';
+import { Supervisor } from '../supervisor/index.js';
+
+// The supervising half of `drover run`, apart from the option parsing and validation
+// (commander, zod) of the other half, so that a background supervisor started by
+// `drover start` loads only this: the long-lived process stays small.
+
+/** One app, validated, with its worker count decided. */
+export interface AppPlan {
+  app: AppOptions;
+  count: number;
+  /** The line that explains the count. */
+  reason: string;
+  heapLimitMb: number | undefined;
+}
+
+/** Everything a supervisor process needs: what `drover run` validated, and how to start it again. */
+export interface SupervisionPlan {
+  apps: AppPlan[];
+  stats: boolean;
+  command: StartCommand;
+}
+
+/** Supervise the planned apps until a signal or until no worker is left. Returns the exit code. */
+export async function superviseApps(plan: SupervisionPlan): Promise<number> {
+  const apps = plan.apps.map(({ app, count, reason, heapLimitMb }) => {
+    const supervisor = new Supervisor(app, { heapLimitMb });
+    // Every log file opens before any app starts: a bad path stops everything cleanly.
+    supervisor.prepare(count);
+    return { supervisor, count, reason };
+  });
+
+  // Each app's control socket (drover ls / reload / stop); a name already running stops us here.
+  for (const { supervisor } of apps) {
+    const name = supervisor.app.name;
+    const onStale = () => consoleOutput.warn(`[drover] ${name}: removed a stale control socket left by a killed supervisor`);
+    await serveControlApi(supervisor, plan.command, onStale).catch((error: Error) => {
+      if (isDroverError(error)) throw error;
+      // The app runs without it; only ls/reload/stop cannot reach it.
+      consoleOutput.warn(`[drover] ${name}: no control socket (${error.message}); drover ls, reload and stop will not see this app`);
+    });
+  }
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    for (const { supervisor } of apps) {
+      if (signals === 1) supervisor.stop(`${signal} received`);
+      else supervisor.forceStop();
+    }
+  };
+  // SIGUSR2 (PM2's and the guides' reload signal) and SIGHUP roll every app. Not
+  // SIGUSR1: that one starts Node's inspector.
+  const onReload = () => {
+    for (const { supervisor } of apps) void supervisor.reload();
+  };
+  // --stats: a table per app every stats interval.
+  const statsTimers = plan.stats
+    ? apps
+        .filter(({ supervisor }) => supervisor.app.stats_interval > 0)
+        .map(({ supervisor }) => setInterval(() => consoleOutput.info(formatStatsTable(supervisor.snapshot())), supervisor.app.stats_interval))
+    : [];
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGUSR2', onReload);
+  process.on('SIGHUP', onReload);
+  const results = await Promise.all(
+    apps.map(({ supervisor, count, reason }) => {
+      const mode = supervisor.app.exec_mode === 'fork' ? ' (fork mode)' : '';
+      consoleOutput.info(`[drover] ${supervisor.app.name}: ${reason}${mode}`);
+      reportSupervisor(supervisor);
+      return supervisor.run(count);
+    }),
+  );
+  statsTimers.forEach(clearInterval);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  process.off('SIGUSR2', onReload);
+  process.off('SIGHUP', onReload);
+  return Math.max(0, ...results.map((result) => result.exitCode));
+}
