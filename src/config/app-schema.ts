@@ -133,6 +133,8 @@ export const APP_DEFAULTS = {
   shutdown_with_message: false,
   merge_logs: false,
   time: false,
+  // Rotated files kept per log, as pm2-logrotate's `retain`.
+  log_retain: 5,
   // What one worker is assumed to need when `auto` divides the memory limit.
   worker_memory: 150 * 1024 * 1024,
   // Health supervision: every worker reports its figures (and so its heartbeat) this often.
@@ -187,6 +189,9 @@ function buildAppSchema(instances: typeof cliInstances) {
       log_date_format: text('a date format like "YYYY-MM-DD HH:mm:ss Z"').optional(),
       time: flag.optional(),
       log_type: z.literal('json', message("expected 'json'")).optional(),
+      log_max_size: size("'10M'").optional(),
+      log_rotate_daily: flag.optional(),
+      log_retain: count.optional(),
       pid_file: text('a file path').optional(),
       uid: userOrId.optional(),
       gid: userOrId.optional(),
@@ -264,6 +269,12 @@ export interface LogOptions {
   /** Prefix each line with a timestamp in this format (`time: true` gives ISO 8601). */
   readonly date_format: string | undefined;
   readonly json: boolean;
+  /** Rotate a log file past this many bytes (log_max_size). */
+  readonly rotate_size: number | undefined;
+  /** Rotate log files when the day changes (log_rotate_daily). */
+  readonly rotate_daily: boolean;
+  /** Rotated files kept per log (log_retain). */
+  readonly rotate_keep: number;
 }
 
 export type { ParsedApp };

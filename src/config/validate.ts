@@ -156,6 +156,9 @@ function resolveLogs(parsed: ParsedApp, cwd: string): LogOptions {
     merge_logs: parsed.merge_logs ?? APP_DEFAULTS.merge_logs,
     date_format: parsed.log_date_format ?? (parsed.time ? 'ISO' : undefined),
     json: parsed.log_type === 'json',
+    rotate_size: parsed.log_max_size,
+    rotate_daily: parsed.log_rotate_daily ?? false,
+    rotate_keep: parsed.log_retain ?? APP_DEFAULTS.log_retain,
   });
 }
 

@@ -1,8 +1,9 @@
-import { mkdirSync, openSync, createWriteStream, type WriteStream } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { AppOptions } from '../config/index.js';
 import { DroverError } from '../errors/index.js';
 import { formatLine, type LineContext } from './line-format.js';
+import { RotatingFile } from './rotating-file.js';
 
 /** Where one worker's lines go. `stdout: undefined` means the worker writes to our stdout directly. */
 export interface WorkerOutput {
@@ -18,7 +19,7 @@ export interface WorkerOutput {
  */
 export class AppOutput {
   readonly #app: AppOptions;
-  readonly #streams = new Map<string, WriteStream>();
+  readonly #streams = new Map<string, RotatingFile>();
 
   constructor(app: AppOptions) {
     this.#app = app;
@@ -54,20 +55,21 @@ export class AppOutput {
 
   /** Flush and close every file. */
   async close(): Promise<void> {
-    await Promise.all([...this.#streams.values()].map((stream) => new Promise<void>((resolve) => stream.end(resolve))));
+    await Promise.all([...this.#streams.values()].map((stream) => stream.end()));
     this.#streams.clear();
   }
 
   // One stream per path; without merge_logs each worker of a multi-worker app gets
   // its own file (app-out-1.log), as PM2 names them.
-  #stream(file: string | undefined, slot: number, slots: number): WriteStream | undefined {
+  #stream(file: string | undefined, slot: number, slots: number): RotatingFile | undefined {
     if (file === undefined || file === '/dev/null') return undefined;
     const target = this.#app.logs.merge_logs || slots === 1 ? file : withSlot(file, slot);
     let stream = this.#streams.get(target);
     if (!stream) {
       try {
         mkdirSync(path.dirname(target), { recursive: true });
-        stream = createWriteStream(target, { fd: openSync(target, 'a') });
+        const { rotate_size, rotate_daily, rotate_keep } = this.#app.logs;
+        stream = new RotatingFile(target, { maxSize: rotate_size, daily: rotate_daily, keep: rotate_keep });
       } catch (error) {
         throw new DroverError('DROVER_E_LOG_FILE', `${this.#app.name}: cannot write the log file ${target}: ${(error as Error).message}`, {
           cause: error,

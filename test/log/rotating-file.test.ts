@@ -1,0 +1,21 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { after, it } from 'node:test';
+import { RotatingFile } from '../../src/log/rotating-file.js';
+
+const dir = mkdtempSync(`${tmpdir()}/drover-rotating-`);
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+it('rotates past the size, keeps log_retain files, and never splits a line', async () => {
+  const file = new RotatingFile(`${dir}/app.log`, { maxSize: 100, daily: false, keep: 2 });
+  for (let i = 0; i < 20; i++) file.write(`line ${String(i).padStart(2, '0')} ${'x'.repeat(20)}\n`);
+  await file.end();
+  assert.deepEqual(readdirSync(dir).sort(), ['app.log', 'app.log.1', 'app.log.2']);
+  const kept = ['app.log.2', 'app.log.1', 'app.log'].map((name) => readFileSync(`${dir}/${name}`, 'utf8')).join('');
+  const lines = kept.split('\n').filter(Boolean);
+  assert.ok(lines.every((line) => /^line \d\d x{20}$/.test(line)));
+  // The newest lines, in order, with nothing missing between the files kept.
+  const numbers = lines.map((line) => Number(line.slice(5, 7)));
+  assert.deepEqual(numbers, Array.from({ length: numbers.length }, (_, i) => 20 - numbers.length + i));
+});

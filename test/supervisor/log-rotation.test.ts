@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { after, it } from 'node:test';
+import { DroverProcess, fixture, waitFor } from '../helpers/drover-process.js';
+import { freePort, get } from '../helpers/http.js';
+
+// 10 000 lines from 2 workers at full speed into one rotating log file, with a
+// rotation and a rolling reload in the middle: every line is in the files exactly
+// once, and none is split.
+
+const dir = mkdtempSync(`${tmpdir()}/drover-rotation-`);
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+it('no line lost, duplicated or split across a rotation and a reload', async () => {
+  const port = await freePort();
+  const config = `${dir}/drover.config.mjs`;
+  writeFileSync(
+    config,
+    `export default { name: 'chatty', script: ${JSON.stringify(fixture('chatty.cjs'))}, instances: 2, ` +
+      `out_file: 'logs/out.log', merge_logs: true, log_max_size: '300K', log_retain: 5, env: { PORT: ${port} } };\n`,
+  );
+  const drover = new DroverProcess(['run', config]);
+  await drover.waitUntilListening();
+  const url = `http://127.0.0.1:${port}`;
+  for (const slot of ['0', '1']) {
+    for (let i = 0; i < 40 && (await get(`${url}/write?slot=${slot}&n=5000`)).status !== 200; i++);
+  }
+  const files = () => readdirSync(`${dir}/logs`).map((name) => `${dir}/logs/${name}`);
+  const text = () => files().map((file) => readFileSync(file, 'utf8')).join('');
+  drover.signal('SIGUSR2');
+  await drover.waitForOutput(/chatty: reload: replacing/);
+  assert.ok((text().match(/^done w\d$/gm) ?? []).length < 2, 'the reload began while the workers were still writing');
+  await drover.waitForOutput(/chatty: reload done/, 20_000);
+  await waitFor(() => (text().match(/^done w\d$/gm) ?? []).length === 2, 20_000, 'both workers to finish writing');
+  drover.signal('SIGTERM');
+  assert.equal((await drover.exited).code, 0);
+
+  assert.ok(files().length >= 2, `rotated: ${files().map((f) => f.slice(dir.length)).join(', ')}`);
+  const lines = text().split('\n').filter(Boolean).filter((line) => line.startsWith('line '));
+  const malformed = lines.filter((line) => !/^line w[01]-\d+ x{40}$/.test(line));
+  assert.deepEqual(malformed, [], 'no split or merged line');
+  const seen = new Map<string, number>();
+  for (const line of lines) seen.set(line, (seen.get(line) ?? 0) + 1);
+  assert.equal(lines.length, 10_000);
+  assert.equal(seen.size, 10_000, 'every line exactly once');
+});
