@@ -2,6 +2,7 @@ import type { AppOptions } from '../config/index.js';
 import { formatBytes, formatDuration } from '../config/units.js';
 import { callSupervisor, findRunningApps, selectRunningApps } from '../control/client.js';
 import { InvalidOptionError } from '../errors/index.js';
+import { formatTable } from '../log/text-table.js';
 import type { AppSnapshot, ReloadResult, TimelineEvent } from '../supervisor/index.js';
 import { displayRows } from './config-command.js';
 
@@ -35,9 +36,7 @@ export async function lsCommand(flags: { json?: boolean }): Promise<number> {
       worker.stats ? `${worker.stats.eventLoopDelay.p99} ms` : '-',
     ]),
   );
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
-  process.stdout.write(`${[line(header), ...rows.map(line)].join('\n')}\n`);
+  process.stdout.write(`${formatTable(header, rows)}\n`);
   return 0;
 }
 

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { AppOptions } from '../config/index.js';
+import { withSlotSuffix } from '../config/slot-path.js';
 import { DroverError } from '../errors/index.js';
 import { formatLine, type LineContext } from './line-format.js';
 import { RotatingFile } from './rotating-file.js';
@@ -63,7 +64,7 @@ export class AppOutput {
   // its own file (app-out-1.log), as PM2 names them.
   #stream(file: string | undefined, slot: number, slots: number): RotatingFile | undefined {
     if (file === undefined || file === '/dev/null') return undefined;
-    const target = this.#app.logs.merge_logs || slots === 1 ? file : withSlot(file, slot);
+    const target = this.#app.logs.merge_logs || slots === 1 ? file : withSlotSuffix(file, slot);
     let stream = this.#streams.get(target);
     if (!stream) {
       try {
@@ -79,9 +80,4 @@ export class AppOutput {
     }
     return stream;
   }
-}
-
-function withSlot(file: string, slot: number): string {
-  const ext = path.extname(file);
-  return `${file.slice(0, file.length - ext.length)}-${slot}${ext}`;
 }

@@ -1,5 +1,6 @@
 import { formatBytes, formatDuration } from '../config/units.js';
 import type { AppSnapshot } from '../supervisor/index.js';
+import { formatTable } from './text-table.js';
 
 /** A compact table of an app's workers and their latest figures, for `drover run --stats`. */
 export function formatStatsTable(snapshot: AppSnapshot): string {
@@ -21,13 +22,11 @@ export function formatStatsTable(snapshot: AppSnapshot): string {
       stats ? String(stats.connections) : '-',
     ];
   });
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
   const restarts = Object.entries(snapshot.restarts)
     .filter(([, count]) => count > 0)
     .map(([reason, count]) => `${reason} ${count}`)
     .join(', ');
   const { totals } = snapshot;
   const summary = `${snapshot.name}: ${snapshot.workers.length} workers, ${formatBytes(totals.rss)} RSS, ${totals.requestsServed} requests, restarts: ${restarts || 'none'}`;
-  return [summary, line(header), ...rows.map(line)].join('\n');
+  return `${summary}\n${formatTable(header, rows)}`;
 }

@@ -1,7 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
-import path from 'node:path';
 import type { AppOptions } from '../config/index.js';
+import { withSlotSuffix } from '../config/slot-path.js';
 import { formatDuration } from '../config/units.js';
 import { DroverError } from '../errors/index.js';
 import { serializeError, type SerializedError, type WorkerStats } from '../ipc/messages.js';
@@ -546,9 +546,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   #pidFile(handle: WorkerHandle): string | undefined {
     const file = this.app.pid_file;
-    if (!file || this.#count === 1) return file;
-    const ext = path.extname(file);
-    return `${file.slice(0, file.length - ext.length)}-${handle.slot}${ext}`;
+    return !file || this.#count === 1 ? file : withSlotSuffix(file, handle.slot);
   }
 
   #writePidFile(handle: WorkerHandle): void {

@@ -2,41 +2,18 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { after, describe, it } from 'node:test';
-import { DROVER_HOME, example, isAlive, runDrover, waitFor } from '../helpers/drover-process.js';
+import { describe, it } from 'node:test';
+import { DROVER_HOME, example, isAlive, runDrover, runningApps, waitFor } from '../helpers/drover-process.js';
 import { freePort } from '../helpers/http.js';
 
 // save / resurrect / startup systemd.
-
-interface Status {
-  name: string;
-  supervisorPid: number;
-  workers: { pid: number }[];
-}
-
-const groups = new Set<number>();
-after(() => {
-  for (const pid of groups) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // Gone.
-    }
-  }
-});
-
-async function running(): Promise<Status[]> {
-  const list = JSON.parse((await runDrover(['ls', '--json'])).stdout) as Status[];
-  list.forEach((status) => groups.add(status.supervisorPid));
-  return list;
-}
 
 describe('save and resurrect', () => {
   it('save, kill everything, resurrect: the same apps and counts come back', async () => {
     const [p1, p2] = [await freePort(), await freePort()];
     assert.equal((await runDrover(['start', example('hello/server.js'), '-i', '2', '--name', 'one'], { env: { PORT: String(p1) } })).code, 0);
     assert.equal((await runDrover(['start', example('esm/server.mjs'), '-i', '1', '--name', 'two'], { env: { PORT: String(p2) } })).code, 0);
-    const before = await running();
+    const before = await runningApps();
     const saved = await runDrover(['save']);
     assert.equal(saved.stdout, `saved 2 app(s) to ${DROVER_HOME}/dump.json: one, two\n`);
     assert.equal(statSync(`${DROVER_HOME}/dump.json`).mode & 0o777, 0o600);
@@ -48,7 +25,7 @@ describe('save and resurrect', () => {
 
     const resurrected = await runDrover(['resurrect'], { timeoutMs: 60_000 });
     assert.equal(resurrected.code, 0, resurrected.stderr);
-    const after = await running();
+    const after = await runningApps();
     assert.deepEqual(after.map((s) => [s.name, s.workers.length]), [
       ['one', 2],
       ['two', 1],

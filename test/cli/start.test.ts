@@ -1,41 +1,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, describe, it } from 'node:test';
-import { DROVER_HOME, DroverProcess, example, isAlive, runDrover, waitFor } from '../helpers/drover-process.js';
+import { describe, it } from 'node:test';
+import { DROVER_HOME, DroverProcess, example, isAlive, runDrover, runningApps, waitFor } from '../helpers/drover-process.js';
 import { freePort, get } from '../helpers/http.js';
 
 // `drover start`: detached supervisors, one per app, reached through their sockets.
-
-interface Status {
-  name: string;
-  supervisorPid: number;
-  workers: { pid: number }[];
-}
-
-const supervisors = new Set<number>();
-after(() => {
-  // Background supervisors are in process groups of their own: stop them by pid.
-  for (const pid of supervisors) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // Gone.
-    }
-  }
-});
-
-async function statuses(): Promise<Status[]> {
-  const ls = await runDrover(['ls', '--json']);
-  const list = JSON.parse(ls.stdout) as Status[];
-  list.forEach((s) => supervisors.add(s.supervisorPid));
-  return list;
-}
 
 describe('drover start', () => {
   it('starts the app in the background, returns once it serves, and refuses a second start', async () => {
     const port = await freePort();
     const start = await runDrover(['start', example('hello/server.js'), '-i', '2', '--name', 'bg'], { env: { PORT: String(port) } });
-    const [status] = await statuses();
+    const [status] = await runningApps();
     assert.equal(start.code, 0, start.stderr);
     assert.match(start.stdout, /^app\s+slot\s+pid/);
     assert.equal(status!.name, 'bg');

@@ -17,8 +17,11 @@ export const example = (path: string) => `${ROOT}examples/${path}`;
 export const DROVER_HOME = mkdtempSync(`${tmpdir()}/drover-home-`);
 
 const started = new Set<DroverProcess>();
+// Supervisors started by `drover start` run in process groups of their own.
+const background = new Set<number>();
 after(() => {
   for (const drover of started) drover.killGroup();
+  for (const pid of background) killGroup(pid);
   rmSync(DROVER_HOME, { recursive: true, force: true });
 });
 
@@ -76,11 +79,7 @@ export class DroverProcess {
 
   /** SIGKILL everything left in the process group: the supervisor and any worker. */
   killGroup(): void {
-    try {
-      process.kill(-this.pid, 'SIGKILL');
-    } catch {
-      // Nothing left.
-    }
+    killGroup(this.pid);
   }
 
   /** Pids still alive in this run's process group (supervisor and workers). */
@@ -96,6 +95,28 @@ export async function runDrover(args: string[], options: { env?: Record<string, 
   const exit = await drover.exited;
   clearTimeout(timer);
   return { ...exit, stdout: drover.stdout, stderr: drover.stderr, output: drover.output, leftover: drover.groupPids() };
+}
+
+function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // Nothing left.
+  }
+}
+
+/** A running app as `drover ls --json` shows it. */
+export interface RunningStatus {
+  name: string;
+  supervisorPid: number;
+  workers: { pid: number }[];
+}
+
+/** `drover ls --json`; every supervisor seen is killed with its group when the test file ends. */
+export async function runningApps(): Promise<RunningStatus[]> {
+  const list = JSON.parse((await runDrover(['ls', '--json'])).stdout) as RunningStatus[];
+  for (const status of list) background.add(status.supervisorPid);
+  return list;
 }
 
 /** Pids whose process group is `pgid`, from /proc (Linux). Zombies do not count. */
