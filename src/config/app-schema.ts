@@ -192,6 +192,8 @@ function buildAppSchema(instances: typeof cliInstances) {
       log_max_size: size("'10M'").optional(),
       log_rotate_daily: flag.optional(),
       log_retain: count.optional(),
+      log_compress: flag.optional(),
+      log_worker_id: flag.optional(),
       pid_file: text('a file path').optional(),
       uid: userOrId.optional(),
       gid: userOrId.optional(),
@@ -275,6 +277,10 @@ export interface LogOptions {
   readonly rotate_daily: boolean;
   /** Rotated files kept per log (log_retain). */
   readonly rotate_keep: number;
+  /** Gzip rotated files (log_compress). */
+  readonly compress: boolean;
+  /** Put the worker's slot and the app's name before each text line (log_worker_id). */
+  readonly worker_prefix: boolean;
 }
 
 export type { ParsedApp };

@@ -159,6 +159,8 @@ function resolveLogs(parsed: ParsedApp, cwd: string): LogOptions {
     rotate_size: parsed.log_max_size,
     rotate_daily: parsed.log_rotate_daily ?? false,
     rotate_keep: parsed.log_retain ?? APP_DEFAULTS.log_retain,
+    compress: parsed.log_compress ?? false,
+    worker_prefix: parsed.log_worker_id ?? false,
   });
 }
 

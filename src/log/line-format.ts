@@ -1,24 +1,33 @@
 // How a worker's output line is written to a log: as is, behind a timestamp
-// (PM2's `time` and `log_date_format`), or as a JSON line (PM2's `log_type: json`).
+// (PM2's `time` and `log_date_format`) and/or the worker's slot, or as a JSON line
+// (`log_type: json`) that says everything about it.
 
-export interface LineContext {
+/** One line of output and where it came from: what `drover logs --json` prints. */
+export interface LogRecord {
+  /** ISO 8601 time the supervisor received it; null when a plain log file does not say. */
+  ts: string | null;
   app: string;
-  slot: number;
-  stream: 'out' | 'err';
+  /** The worker's slot (NODE_APP_INSTANCE); null for drover's own lines, or when unknown. */
+  worker: number | null;
+  pid: number | null;
+  /** 'drover': the supervisor's own lines (starts, crashes, restarts). */
+  stream: 'out' | 'err' | 'drover';
+  msg: string;
 }
 
 export interface LineFormat {
   /** A day.js-style pattern (YYYY MM DD HH mm ss SSS Z), or 'ISO' for ISO 8601. */
   dateFormat: string | undefined;
+  /** Put the worker's slot and the app's name before the line, as `1|web | `. */
+  workerPrefix: boolean;
   json: boolean;
 }
 
 /** Format one line for a log file or the console. */
-export function formatLine(line: string, context: LineContext, format: LineFormat, now = new Date()): string {
-  if (format.json) {
-    return JSON.stringify({ message: line, timestamp: now.toISOString(), type: context.stream, process_id: context.slot, app_name: context.app });
-  }
-  return format.dateFormat ? `${formatDate(now, format.dateFormat)}: ${line}` : line;
+export function formatLine(record: LogRecord, format: LineFormat, now = new Date()): string {
+  if (format.json) return JSON.stringify(record);
+  const prefix = format.workerPrefix ? `${record.worker ?? '-'}|${record.app} | ` : '';
+  return format.dateFormat ? `${formatDate(now, format.dateFormat)}: ${prefix}${record.msg}` : `${prefix}${record.msg}`;
 }
 
 const pad = (value: number, width = 2) => String(value).padStart(width, '0');

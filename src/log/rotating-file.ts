@@ -1,4 +1,6 @@
-import { createWriteStream, existsSync, fstatSync, openSync, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, fstatSync, openSync, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 
 /** When to rotate: past a size, and/or when the day changes; how many old files to keep. */
 export interface RotationOptions {
@@ -7,6 +9,8 @@ export interface RotationOptions {
   daily: boolean;
   /** Rotated files kept (app.log.1 ... app.log.N); older ones are removed. */
   keep: number;
+  /** Gzip each rotated file (app.log.1.gz), off the event loop's hot path. */
+  compress?: boolean;
 }
 
 /**
@@ -20,6 +24,9 @@ export class RotatingFile {
   #stream: WriteStream;
   #size: number;
   #day: string;
+  // Rotated files still being gzipped, by their current number: a rotation that comes
+  // before one is done shifts it like any other file.
+  readonly #compressing = new Map<number, { done: Promise<void>; cancel: () => void }>();
 
   constructor(path: string, options: RotationOptions) {
     this.path = path;
@@ -43,17 +50,63 @@ export class RotatingFile {
     const { keep } = this.#options;
     // Lines still buffered in the old stream go to the renamed file: its fd follows it.
     this.#stream.end();
-    rmSync(`${this.path}.${keep}`, { force: true });
-    for (let n = keep - 1; n >= 1; n--) if (existsSync(`${this.path}.${n}`)) renameSync(`${this.path}.${n}`, `${this.path}.${n + 1}`);
+    this.#compressing.get(keep)?.cancel();
+    for (const suffix of ['', '.gz']) rmSync(`${this.path}.${keep}${suffix}`, { force: true });
+    for (let n = keep - 1; n >= 1; n--) {
+      for (const suffix of ['', '.gz']) {
+        if (existsSync(`${this.path}.${n}${suffix}`)) renameSync(`${this.path}.${n}${suffix}`, `${this.path}.${n + 1}${suffix}`);
+      }
+      const job = this.#compressing.get(n);
+      this.#compressing.delete(n);
+      if (job) this.#compressing.set(n + 1, job);
+    }
     if (keep > 0) renameSync(this.path, `${this.path}.1`);
     else rmSync(this.path, { force: true });
+    if (keep > 0 && this.#options.compress) this.#compress(this.#stream);
     this.#stream = createWriteStream(this.path, { fd: openSync(this.path, 'a') });
     this.#size = 0;
     this.#day = today();
   }
 
-  end(): Promise<void> {
-    return new Promise((resolve) => this.#stream.end(resolve));
+  /** Flush and close; waits for rotated files still being gzipped. */
+  async end(): Promise<void> {
+    await new Promise((resolve) => this.#stream.end(resolve));
+    await Promise.all([...this.#compressing.values()].map((job) => job.done));
+  }
+
+  // Gzip the file just renamed to .1 once its last lines are written. Both files are
+  // opened by descriptor, which follows the renames of later rotations; at the end the
+  // plain file is removed under whatever number it has reached.
+  #compress(old: WriteStream): void {
+    const source = openSync(`${this.path}.1`, 'r');
+    const target = openSync(`${this.path}.1.gz`, 'w');
+    const abort = new AbortController();
+    const job = {
+      cancel: () => abort.abort(),
+      done: new Promise<void>((resolve) => old.once('close', resolve))
+        .then(() => pipeline(createReadStream('', { fd: source }), createGzip(), createWriteStream('', { fd: target }), { signal: abort.signal }))
+        .then(
+          () => {
+            const at = this.#numberOf(job);
+            if (at !== undefined) rmSync(`${this.path}.${at}`, { force: true });
+          },
+          () => {
+            // Cancelled (it fell off the end), or the disk failed: the plain file stays.
+            const at = this.#numberOf(job);
+            if (at !== undefined) rmSync(`${this.path}.${at}.gz`, { force: true });
+          },
+        )
+        .finally(() => {
+          const at = this.#numberOf(job);
+          if (at !== undefined) this.#compressing.delete(at);
+        }),
+    };
+    this.#compressing.set(1, job);
+  }
+
+  #numberOf(job: unknown): number | undefined {
+    for (const [n, candidate] of this.#compressing) if (candidate === job) return n;
+    return undefined;
   }
 }
 

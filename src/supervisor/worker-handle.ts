@@ -37,6 +37,8 @@ export class WorkerHandle {
   onUp: ((outcome: { ok: true } | { ok: false; why: string }) => void) | undefined;
   /** drover asked this worker to exit, so its exit is not a crash. */
   stopRequested = false;
+  /** drover restart: start the slot afresh once this one has exited. */
+  restartAfterExit = false;
   /** The worker listened once; an exit before that is a failure to start. */
   listened = false;
   fatalError: SerializedError | undefined;
@@ -66,17 +68,18 @@ export class WorkerHandle {
     this.slot = slot;
     this.child = child;
     this.pid = child.pid ?? -1;
-    this.stderr = new LineBuffer((line) => (this.#held ? this.#held.push(line) : output.stderr(line)));
+    this.stderr = new LineBuffer((line) => (this.#held ? this.#held.push(line) : output.stderr(line, this.pid)));
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.stderr.push(chunk));
     child.stderr?.on('end', () => this.stderr.flush());
     if (output.stdout && child.stdout) {
-      const stdout = new LineBuffer(output.stdout);
+      const write = output.stdout;
+      const stdout = new LineBuffer((line) => write(line, this.pid));
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => stdout.push(chunk));
       child.stdout.on('end', () => stdout.flush());
       this.stdout = stdout;
     }
     this.#flushHeld = () => {
-      for (const line of this.#held ?? []) output.stderr(line);
+      for (const line of this.#held ?? []) output.stderr(line, this.pid);
     };
     this.channel = new Channel((message) => child.send(message as Serializable), handlers);
     child.on('message', (message: unknown) => {

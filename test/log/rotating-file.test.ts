@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { after, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { RotatingFile } from '../../src/log/rotating-file.js';
 
 const dir = mkdtempSync(`${tmpdir()}/drover-rotating-`);
@@ -18,4 +19,22 @@ it('rotates past the size, keeps log_retain files, and never splits a line', asy
   // The newest lines, in order, with nothing missing between the files kept.
   const numbers = lines.map((line) => Number(line.slice(5, 7)));
   assert.deepEqual(numbers, Array.from({ length: numbers.length }, (_, i) => 20 - numbers.length + i));
+});
+
+it('log_compress: rotated files are gzipped, also when rotations come faster than gzip', async () => {
+  const sub = mkdtempSync(`${dir}/gz-`);
+  const file = new RotatingFile(`${sub}/app.log`, { maxSize: 100, daily: false, keep: 3, compress: true });
+  // All in one tick: every rotation happens while the earlier files are still being gzipped.
+  for (let i = 0; i < 40; i++) file.write(`line ${String(i).padStart(2, '0')} ${'x'.repeat(20)}\n`);
+  await file.end();
+  assert.deepEqual(readdirSync(sub).sort(), ['app.log', 'app.log.1.gz', 'app.log.2.gz', 'app.log.3.gz']);
+  const kept = ['app.log.3.gz', 'app.log.2.gz', 'app.log.1.gz']
+    .map((name) => gunzipSync(readFileSync(`${sub}/${name}`)).toString('utf8'))
+    .concat(readFileSync(`${sub}/app.log`, 'utf8'))
+    .join('');
+  const numbers = kept
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => Number(line.slice(5, 7)));
+  assert.deepEqual(numbers, Array.from({ length: numbers.length }, (_, i) => 40 - numbers.length + i), 'the newest lines, in order, none missing');
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import { after, it } from 'node:test';
 import { DroverProcess, fixture, waitFor } from '../helpers/drover-process.js';
 import { freePort, get } from '../helpers/http.js';
@@ -12,12 +13,33 @@ import { freePort, get } from '../helpers/http.js';
 const dir = mkdtempSync(`${tmpdir()}/drover-rotation-`);
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-it('no line lost, duplicated or split across a rotation and a reload', async () => {
+// Plain lines, and gzipped rotations of JSON lines ({"ts","app","worker","pid","stream","msg"}).
+const variants = [
+  { title: 'plain lines', options: '', read: (text: string) => text },
+  {
+    title: 'JSON lines, rotated files gzipped',
+    options: "log_type: 'json', log_compress: true, ",
+    read: (text: string) =>
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const record = JSON.parse(line) as { ts: string; app: string; worker: number; pid: number; stream: string; msg: string };
+          assert.deepEqual([typeof record.ts, record.app, record.stream, typeof record.pid], ['string', 'chatty', 'out', 'number']);
+          assert.match(record.msg, new RegExp(`^(line|done) w${record.worker}\\b`), 'the worker field names the worker that wrote it');
+          return `${record.msg}\n`;
+        })
+        .join(''),
+  },
+];
+
+for (const { title, options, read } of variants) it(`${title}: no line lost, duplicated or split across a rotation and a reload`, async () => {
   const port = await freePort();
   const config = `${dir}/drover.config.mjs`;
+  rmSync(`${dir}/logs`, { recursive: true, force: true });
   writeFileSync(
     config,
-    `export default { name: 'chatty', script: ${JSON.stringify(fixture('chatty.cjs'))}, instances: 2, ` +
+    `export default { name: 'chatty', script: ${JSON.stringify(fixture('chatty.cjs'))}, instances: 2, ${options}` +
       `out_file: 'logs/out.log', merge_logs: true, log_max_size: '300K', log_retain: 5, env: { PORT: ${port} } };\n`,
   );
   const drover = new DroverProcess(['run', config]);
@@ -27,7 +49,20 @@ it('no line lost, duplicated or split across a rotation and a reload', async () 
     for (let i = 0; i < 40 && (await get(`${url}/write?slot=${slot}&n=5000`)).status !== 200; i++);
   }
   const files = () => readdirSync(`${dir}/logs`).map((name) => `${dir}/logs/${name}`);
-  const text = () => files().map((file) => readFileSync(file, 'utf8')).join('');
+  // Files still being gzipped are read as they are; every count is checked once drover has exited.
+  const text = () =>
+    read(
+      files()
+        .filter((file) => !file.endsWith('.gz') || !files().includes(file.slice(0, -3)))
+        .map((file) => {
+          try {
+            return file.endsWith('.gz') ? gunzipSync(readFileSync(file)).toString('utf8') : readFileSync(file, 'utf8');
+          } catch {
+            return ''; // Gzipped and removed while we looked: counted on a later look.
+          }
+        })
+        .join(''),
+    );
   drover.signal('SIGUSR2');
   await drover.waitForOutput(/chatty: reload: replacing/);
   assert.ok((text().match(/^done w\d$/gm) ?? []).length < 2, 'the reload began while the workers were still writing');
@@ -37,6 +72,10 @@ it('no line lost, duplicated or split across a rotation and a reload', async () 
   assert.equal((await drover.exited).code, 0);
 
   assert.ok(files().length >= 2, `rotated: ${files().map((f) => f.slice(dir.length)).join(', ')}`);
+  if (options.includes('log_compress')) {
+    const rotated = files().filter((file) => !file.endsWith('/out.log'));
+    assert.ok(rotated.every((file) => file.endsWith('.gz')), `every rotated file gzipped: ${rotated.map((f) => f.slice(dir.length)).join(', ')}`);
+  }
   const lines = text().split('\n').filter(Boolean).filter((line) => line.startsWith('line '));
   const malformed = lines.filter((line) => !/^line w[01]-\d+ x{40}$/.test(line));
   assert.deepEqual(malformed, [], 'no split or merged line');

@@ -42,13 +42,13 @@ describe('PM2 options', () => {
     await drover.exited;
     const lines = readFileSync(`${dir}/combined.log`, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     assert.deepEqual(
-      lines.map((l) => [l.message, l.type, l.app_name, l.process_id]).sort(),
+      lines.map((l) => [l.msg, l.stream, l.app, l.worker]).sort(),
       [
         ['err 1', 'err', 'json-logs', 0],
         ['out 1', 'out', 'json-logs', 0],
       ],
     );
-    assert.ok(lines.every((l) => typeof l.timestamp === 'string'));
+    assert.ok(lines.every((l) => typeof l.ts === 'string' && typeof l.pid === 'number'));
   });
 
   it('autorestart: false: a worker that exits is not restarted, and run fails with its exit code', async () => {
