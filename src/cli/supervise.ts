@@ -1,7 +1,7 @@
 import type { AppOptions } from '../config/app-schema.js';
 import { serveControlApi, type StartCommand } from '../control/server.js';
 import { isDroverError } from '../errors/index.js';
-import { consoleOutput, reportSupervisor } from '../log/reporter.js';
+import { consoleOutput, reportSupervisor, type Output } from '../log/reporter.js';
 import { formatStatsTable } from '../log/stats-table.js';
 import { Supervisor } from '../supervisor/index.js';
 
@@ -72,7 +72,7 @@ export async function superviseApps(plan: SupervisionPlan): Promise<number> {
     apps.map(({ supervisor, count, reason }) => {
       const mode = supervisor.app.exec_mode === 'fork' ? ' (fork mode)' : '';
       consoleOutput.info(`[drover] ${supervisor.app.name}: ${reason}${mode}`);
-      reportSupervisor(supervisor);
+      reportSupervisor(supervisor, followedOutput(supervisor));
       return supervisor.run(count);
     }),
   );
@@ -82,4 +82,21 @@ export async function superviseApps(plan: SupervisionPlan): Promise<number> {
   process.off('SIGUSR2', onReload);
   process.off('SIGHUP', onReload);
   return Math.max(0, ...results.map((result) => result.exitCode));
+}
+
+// The supervisor's own lines go to its console (its log, in the background) and to
+// whoever follows the app's log stream, so that `drover logs --follow` explains restarts.
+function followedOutput(supervisor: Supervisor): Output {
+  const publish = (msg: string) =>
+    supervisor.output.publish({ ts: new Date().toISOString(), app: supervisor.app.name, worker: null, pid: null, stream: 'drover', msg });
+  return {
+    info: (line) => {
+      consoleOutput.info(line);
+      publish(line);
+    },
+    warn: (line) => {
+      consoleOutput.warn(line);
+      publish(line);
+    },
+  };
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { DroverError } from '../errors/index.js';
 import type { Supervisor } from '../supervisor/index.js';
 import { maskEnv } from '../config/mask-env.js';
-import { isAlive } from './client.js';
+import { probe } from './client.js';
 import { socketPath } from './paths.js';
 
 /**
@@ -22,8 +22,8 @@ export interface StartCommand {
 export async function serveControlApi(supervisor: Supervisor, command: StartCommand, onStale: () => void): Promise<http.Server> {
   const socket = socketPath(supervisor.app.name);
   mkdirSync(path.dirname(socket), { recursive: true, mode: 0o700 });
-  if (await isAlive(socket)) {
-    throw new DroverError('DROVER_E_APP_RUNNING', `an app named '${supervisor.app.name}' is already running (its control socket ${socket} answers)`);
+  if ((await probe(socket)) !== 'gone') {
+    throw new DroverError('DROVER_E_APP_RUNNING', `an app named '${supervisor.app.name}' is already running (its control socket ${socket} is in use)`);
   }
   // A socket file nobody answers on was left by a supervisor that was killed.
   try {
@@ -34,6 +34,7 @@ export async function serveControlApi(supervisor: Supervisor, command: StartComm
   }
 
   const started = Date.now();
+  const followers = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
     const reply = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -59,6 +60,7 @@ export async function serveControlApi(supervisor: Supervisor, command: StartComm
           supervisorPid: process.pid,
           startedAt: started,
           socket,
+          logFiles: supervisor.output.files(),
           // Secrets stay in the supervisor: values of KEY/SECRET/TOKEN/PASSWORD variables are masked.
           app: { ...supervisor.app, env: maskEnv(supervisor.app.env) },
           snapshot: supervisor.snapshot(),
@@ -75,8 +77,15 @@ export async function serveControlApi(supervisor: Supervisor, command: StartComm
         // How to start this app again (drover save): the arguments, folder and
         // environment this supervisor was started with. The socket is the owner's only.
         return reply(200, { name: supervisor.app.name, ...command });
+      case 'GET /v1/logs':
+        followers.add(res);
+        res.on('close', () => followers.delete(res));
+        return followLogs(supervisor, res);
+      case 'POST /v1/restart':
+        return reply(202, supervisor.restart());
       case 'POST /v1/reload':
-        return void supervisor.reload().then((result) => reply(result.ok ? 200 : 409, result));
+        // 200 either way: the result says whether the reload finished, and why not.
+        return void supervisor.reload().then((result) => reply(200, result));
       case 'POST /v1/stop':
         reply(202, { stopping: true });
         return supervisor.stop('stop requested through the control API');
@@ -90,8 +99,37 @@ export async function serveControlApi(supervisor: Supervisor, command: StartComm
   });
   chmodSync(socket, 0o600);
   supervisor.once('exit', () => {
-    server.close();
     rmSync(socket, { force: true });
+    // After the other 'exit' listeners, so that followers of the log stream get the
+    // supervisor's last line; then their streams end, and the server closes.
+    setImmediate(() => {
+      for (const res of followers) res.end();
+      server.close();
+    });
   });
   return server;
+}
+
+// A follower that reads slower than the app writes loses lines, not our memory: past
+// this much unsent, lines are dropped and counted, and the count sent when it catches up.
+const FOLLOWER_BUFFER_BYTES = 1024 * 1024;
+
+// The app's lines as they come, one JSON record per line (NDJSON), until the client goes.
+function followLogs(supervisor: Supervisor, res: http.ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+  res.flushHeaders();
+  let dropped = 0;
+  const unfollow = supervisor.output.follow((record) => {
+    if (res.writableLength > FOLLOWER_BUFFER_BYTES) {
+      dropped += 1;
+      return;
+    }
+    if (dropped > 0) {
+      const note = { ...record, stream: 'drover', worker: null, pid: null, msg: `[drover] ${dropped} line(s) not sent: this reader fell behind` };
+      res.write(`${JSON.stringify(note)}\n`);
+      dropped = 0;
+    }
+    res.write(`${JSON.stringify(record)}\n`);
+  });
+  res.on('close', unfollow);
 }
