@@ -1,19 +1,29 @@
 import type { AppOptions } from '../config/index.js';
 import { formatBytes, formatDuration } from '../config/units.js';
-import { callSupervisor, findRunningApps, selectRunningApps } from '../control/client.js';
+import { callSupervisor, findRunningApps, selectRunningApps, stuck } from '../control/client.js';
 import { InvalidOptionError } from '../errors/index.js';
 import { formatTable } from '../log/text-table.js';
 import type { AppSnapshot, ReloadResult, TimelineEvent } from '../supervisor/index.js';
 import { displayRows } from './config-command.js';
+import { dumpPath, forgetSaved } from './save-commands.js';
 
 type Status = AppSnapshot & { supervisorPid: number; startedAt: number; script: string; execMode: string };
 
-const staleNotice = (name: string) => process.stderr.write(`drover: removed the stale control socket of '${name}' (its supervisor is gone)\n`);
+/** Stale and foreign sockets met on the way are reported on stderr. */
+export const notice = (message: string) => process.stderr.write(`${message}\n`);
 
 /** `drover ls`: every running app and its workers, from their supervisors. */
 export async function lsCommand(flags: { json?: boolean }): Promise<number> {
-  const apps = await findRunningApps(staleNotice);
-  const statuses = await Promise.all(apps.map((app) => callSupervisor<Status>(app.socket, 'GET', '/v1/status')));
+  const apps = await findRunningApps(notice);
+  const settled = await Promise.allSettled(
+    apps.map((app) => (app.state === 'stuck' ? Promise.reject(stuck(app)) : callSupervisor<Status>(app.socket, 'GET', '/v1/status'))),
+  );
+  // A stuck supervisor does not hide the others: it is named on stderr.
+  const statuses = settled.flatMap((outcome) => {
+    if (outcome.status === 'fulfilled') return [outcome.value];
+    notice(`drover: ${(outcome.reason as Error).message}`);
+    return [];
+  });
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
     return 0;
@@ -42,7 +52,7 @@ export async function lsCommand(flags: { json?: boolean }): Promise<number> {
 
 /** `drover reload <app|all>`: a rolling reload of each, through its supervisor. */
 export async function reloadCommand(target: string, flags: { json?: boolean }): Promise<number> {
-  const apps = await selectRunningApps(target, staleNotice);
+  const apps = await selectRunningApps(target, notice);
   let failed = 0;
   const results: (ReloadResult & { name: string })[] = [];
   for (const app of apps) {
@@ -67,9 +77,12 @@ export async function reloadCommand(target: string, flags: { json?: boolean }): 
   return failed > 0 ? 1 : 0;
 }
 
-/** `drover stop <app|all>`: a graceful stop, as on SIGTERM; waits until each supervisor is gone. */
-export async function stopCommand(target: string): Promise<number> {
-  const apps = await selectRunningApps(target, staleNotice);
+/**
+ * `drover stop <app|all>`: a graceful stop, as on SIGTERM; waits until each supervisor
+ * is gone. `drover delete` also removes the apps from the saved list.
+ */
+export async function stopCommand(target: string, flags: { forget?: boolean } = {}): Promise<number> {
+  const apps = await selectRunningApps(target, notice);
   for (const app of apps) {
     await callSupervisor(app.socket, 'POST', '/v1/stop');
     const deadline = Date.now() + 60_000;
@@ -78,7 +91,47 @@ export async function stopCommand(target: string): Promise<number> {
     }
     process.stdout.write(`${app.name}: stopped\n`);
   }
+  if (flags.forget) {
+    const forgotten = forgetSaved(apps.map((app) => app.name));
+    if (forgotten.length > 0) process.stdout.write(`removed from ${dumpPath()}: ${forgotten.join(', ')}\n`);
+  }
   return 0;
+}
+
+/**
+ * `drover restart <app|all>`: PM2's restart. Every worker drains and starts afresh;
+ * unlike reload, capacity drops meanwhile. Waits until each app serves again.
+ */
+export async function restartCommand(target: string, flags: { json?: boolean }): Promise<number> {
+  const apps = await selectRunningApps(target, notice);
+  let failed = 0;
+  const results = [];
+  for (const app of apps) {
+    const before = await callSupervisor<Status>(app.socket, 'GET', '/v1/status');
+    const old = new Set(before.workers.map((worker) => worker.pid));
+    const started = Date.now();
+    await callSupervisor(app.socket, 'POST', '/v1/restart');
+    // Up again: as many workers as before, every one new and ready.
+    const deadline = started + 120_000;
+    let status = before;
+    const up = () => status.workers.length >= before.workers.length && status.workers.every((worker) => !old.has(worker.pid) && worker.state === 'ready');
+    while (!up() && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = await callSupervisor<Status>(app.socket, 'GET', '/v1/status');
+    }
+    const ok = up();
+    if (!ok) failed += 1;
+    results.push({ name: app.name, ok, durationMs: Date.now() - started, pids: status.workers.map((worker) => worker.pid) });
+    if (!flags.json) {
+      process.stdout.write(
+        ok
+          ? `${app.name}: restarted in ${formatDuration(Date.now() - started)}, ${status.workers.length} worker(s)\n`
+          : `${app.name}: not every worker was back within 120 s; see drover describe ${app.name}\n`,
+      );
+    }
+  }
+  if (flags.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  return failed > 0 ? 1 : 0;
 }
 
 interface Description {
@@ -92,7 +145,7 @@ interface Description {
 
 /** `drover describe <app>`: the config in effect (secrets masked), paths, workers and the events timeline. */
 export async function describeCommand(target: string, flags: { json?: boolean }): Promise<number> {
-  const [app] = await selectRunningApps(target, staleNotice);
+  const [app] = await selectRunningApps(target, notice);
   const description = await callSupervisor<Description>(app!.socket, 'GET', '/v1/describe');
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(description, null, 2)}\n`);
@@ -117,7 +170,7 @@ export async function describeCommand(target: string, flags: { json?: boolean })
 export async function scaleCommand(target: string, change: string): Promise<number> {
   const match = /^([+-]?)(\d+)$/.exec(change);
   if (!match) throw new InvalidOptionError([`scale: expected N, +N or -N workers, got '${change}'`]);
-  const [app] = await selectRunningApps(target, staleNotice);
+  const [app] = await selectRunningApps(target, notice);
   const status = await callSupervisor<AppSnapshot>(app!.socket, 'GET', '/v1/status');
   const current = status.workers.length;
   const amount = Number(match[2]);

@@ -5,7 +5,7 @@ import type { AppFlags } from './app-request.js';
 import { configCommand } from './config-command.js';
 import { logsCommand } from './logs-command.js';
 import { resurrectCommand, saveCommand, startupCommand } from './save-commands.js';
-import { describeCommand, lsCommand, reloadCommand, scaleCommand, stopCommand } from './control-commands.js';
+import { describeCommand, lsCommand, reloadCommand, restartCommand, scaleCommand, stopCommand } from './control-commands.js';
 import { runCommand } from './run-command.js';
 import { startCommand } from './start-command.js';
 
@@ -107,21 +107,40 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('restart')
+    .description('restart every worker of a running app (or all) at once; capacity drops meanwhile (reload does not)')
+    .argument('<app>', "an app's name, or 'all'")
+    .option('--json', 'print JSON for machines')
+    .action(async (app: string, flags: { json?: boolean }) => {
+      process.exitCode = await restartCommand(app, flags);
+    });
+
+  program
     .command('stop')
-    .alias('delete')
-    .description('drain and stop a running app (or all), as on SIGTERM (delete: the same, until apps are saved)')
+    .description('drain and stop a running app (or all), as on SIGTERM')
     .argument('<app>', "an app's name, or 'all'")
     .action(async (app: string) => {
       process.exitCode = await stopCommand(app);
     });
 
   program
+    .command('delete')
+    .description('stop a running app (or all), and remove it from the saved list (drover save)')
+    .argument('<app>', "an app's name, or 'all'")
+    .action(async (app: string) => {
+      process.exitCode = await stopCommand(app, { forget: true });
+    });
+
+  program
     .command('logs')
-    .description("the last lines of background apps' logs ($DROVER_HOME/logs); --follow streams new ones")
+    .description("the last lines of each app's stdout, stderr and supervisor logs; --follow streams new ones live")
     .argument('[app]', "an app's name; default: every app")
-    .option('--lines <n>', 'how many lines per app (default: 20)')
-    .option('--follow', 'keep printing lines as they are written, until Ctrl-C')
-    .action(async (app: string | undefined, flags: { lines?: string; follow?: boolean }) => {
+    .option('--lines <n>', 'how many lines per file (default: 20)')
+    .option('--follow', 'then print every new line as it comes, across reloads, until Ctrl-C')
+    .option('--json', 'one JSON record per line: {"ts","app","worker","pid","stream","msg"}')
+    .option('--err', 'only stderr')
+    .option('--out', 'only stdout')
+    .action(async (app: string | undefined, flags: { lines?: string; follow?: boolean; json?: boolean; err?: boolean; out?: boolean }) => {
       process.exitCode = await logsCommand(app, flags);
     });
 

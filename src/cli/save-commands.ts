@@ -32,6 +32,16 @@ export async function saveCommand(): Promise<number> {
   return 0;
 }
 
+/** Remove apps from the saved list (drover delete); says which were there. */
+export function forgetSaved(names: string[]): string[] {
+  if (!existsSync(dumpPath())) return [];
+  const dump = JSON.parse(readFileSync(dumpPath(), 'utf8')) as { version: number; apps: SavedApp[] };
+  const forgotten = dump.apps.filter((app) => names.includes(app.name)).map((app) => app.name);
+  if (forgotten.length === 0) return [];
+  writeFileSync(dumpPath(), `${JSON.stringify({ ...dump, apps: dump.apps.filter((app) => !names.includes(app.name)) }, null, 2)}\n`, { mode: 0o600 });
+  return forgotten;
+}
+
 /**
  * `drover resurrect`: start again every saved app that is not running, each as it was
  * started (`drover start` with the same arguments, folder and environment).

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { DroverError } from '../errors/index.js';
@@ -7,69 +7,127 @@ import { socketsDir } from './paths.js';
 /** How long the CLI waits for a supervisor's answer: a dead one must not hang it. */
 export const CONTROL_TIMEOUT_MS = 5000;
 
-/** Call a supervisor's control API over its Unix socket; rejects on timeout or a dead socket. */
+/**
+ * Call a supervisor's control API over its Unix socket. Rejects with
+ * DROVER_E_SUPERVISOR_UNREACHABLE on a timeout, a dead socket or a supervisor that dies
+ * during the call, and with DROVER_E_SOCKET_NOT_OWNED for another user's socket.
+ */
 export function callSupervisor<T>(socket: string, method: 'GET' | 'POST', route: string, timeoutMs = CONTROL_TIMEOUT_MS): Promise<T> {
   return new Promise((resolve, reject) => {
+    checkOwner(socket);
+    const app = `'${path.basename(socket, '.sock')}'`;
+    const unreachable = (why: string, cause?: Error) => new DroverError('DROVER_E_SUPERVISOR_UNREACHABLE', `${app}: ${method} ${route}: ${why}`, { cause });
     const req = http.request({ socketPath: socket, method, path: route, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      res.on('error', () => reject(unreachable('its supervisor closed the connection before answering (did it die?)')));
       res.on('end', () => {
         try {
           const parsed = JSON.parse(body) as T & { error?: string };
-          if ((res.statusCode ?? 500) >= 400) reject(new Error(parsed.error ?? `status ${res.statusCode}`));
+          if ((res.statusCode ?? 500) >= 400) reject(new DroverError('DROVER_E_INVALID_OPTION', `${app}: ${parsed.error ?? `status ${res.statusCode}`}`));
           else resolve(parsed);
-        } catch (error) {
-          reject(error as Error);
+        } catch {
+          reject(unreachable('its supervisor closed the connection before answering (did it die?)'));
         }
       });
     });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
+    req.on('timeout', () => req.destroy(unreachable(`no answer within ${timeoutMs / 1000} s; its supervisor may be stuck (drover ls shows whether it is there)`)));
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error instanceof DroverError
+          ? error
+          : unreachable(error.code === 'ECONNRESET' ? 'its supervisor closed the connection (did it die?)' : `its supervisor is not answering (${error.code ?? error.message})`, error),
+      ),
+    );
     req.end();
   });
 }
 
-/** A running app's name and socket. */
+/** Refuse a socket that another user made: whoever owns it could answer as a supervisor. */
+export function checkOwner(socket: string): void {
+  const uid = process.getuid?.();
+  if (uid === undefined) return;
+  let owner: number;
+  try {
+    owner = lstatSync(socket).uid;
+  } catch {
+    return; // Gone: the call itself will say so.
+  }
+  if (owner !== uid) {
+    throw new DroverError(
+      'DROVER_E_SOCKET_NOT_OWNED',
+      `refused the control socket ${socket}: it belongs to uid ${owner}, not to you (uid ${uid}); remove it if you did not expect it`,
+    );
+  }
+}
+
+/** A running app's name and socket; 'stuck': its supervisor accepts connections but does not answer. */
 export interface RunningApp {
   name: string;
   socket: string;
+  state: 'answers' | 'stuck';
 }
 
 /**
- * The apps whose supervisors answer. A socket left by a supervisor that was killed
- * refuses connections: it is removed, and reported through `onStale`.
+ * The apps whose supervisors are there. A socket left by a supervisor that was killed
+ * refuses connections: it is removed, and reported through `notice`. One that accepts
+ * but does not answer (a stuck supervisor) is listed: commands to it time out and say
+ * so. One that belongs to another user is left alone, and reported.
  */
-export async function findRunningApps(onStale: (name: string) => void = () => undefined): Promise<RunningApp[]> {
+export async function findRunningApps(notice: (message: string) => void = () => undefined): Promise<RunningApp[]> {
   const dir = socketsDir();
   if (!existsSync(dir)) return [];
   const apps: RunningApp[] = [];
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.sock')).sort()) {
     const socket = path.join(dir, file);
     const name = file.slice(0, -'.sock'.length);
-    if (await isAlive(socket)) apps.push({ name, socket });
+    try {
+      checkOwner(socket);
+    } catch (error) {
+      notice(`drover: ${(error as Error).message}`);
+      continue;
+    }
+    const state = await probe(socket);
+    if (state !== 'gone') apps.push({ name, socket, state });
     else {
       rmSync(socket, { force: true });
-      onStale(name);
+      notice(`drover: removed the stale control socket of '${name}' (its supervisor is gone)`);
     }
   }
   return apps;
 }
 
-/** Whether a supervisor answers on this socket. */
-export async function isAlive(socket: string): Promise<boolean> {
+/**
+ * Whether a supervisor is behind this socket: 'answers'; 'stuck' when it accepts the
+ * connection but does not answer in time; 'gone' when nothing listens (or no socket).
+ */
+export async function probe(socket: string): Promise<'answers' | 'stuck' | 'gone'> {
   try {
     await callSupervisor(socket, 'GET', '/v1/ping', 2000);
-    return true;
-  } catch {
-    return false;
+    return 'answers';
+  } catch (error) {
+    const cause = (error as { cause?: NodeJS.ErrnoException }).cause;
+    return cause?.code === 'ECONNREFUSED' || cause?.code === 'ENOENT' ? 'gone' : 'stuck';
   }
 }
 
-/** The running apps named by `target` ("all" or one name); an unknown name lists the running ones. */
-export async function selectRunningApps(target: string, onStale?: (name: string) => void): Promise<RunningApp[]> {
-  const running = await findRunningApps(onStale);
-  if (target === 'all') return running;
+/** What is said of a supervisor that accepts connections but does not answer. */
+export function stuck(app: RunningApp): DroverError {
+  return new DroverError('DROVER_E_SUPERVISOR_UNREACHABLE', `'${app.name}': its supervisor accepts connections but does not answer (stuck, or stopped with SIGSTOP?)`);
+}
+
+/**
+ * The running apps named by `target` ("all" or one name); an unknown name lists the
+ * running ones. A stuck supervisor fails at once when named, and is left out of "all".
+ */
+export async function selectRunningApps(target: string, notice: (message: string) => void = () => undefined): Promise<RunningApp[]> {
+  const running = await findRunningApps(notice);
+  if (target === 'all') {
+    for (const app of running.filter((candidate) => candidate.state === 'stuck')) notice(`drover: ${stuck(app).message}; left out`);
+    return running.filter((app) => app.state === 'answers');
+  }
   const app = running.find((candidate) => candidate.name === target);
+  if (app?.state === 'stuck') throw stuck(app);
   if (app) return [app];
   const names = running.map((candidate) => `'${candidate.name}'`).join(', ');
   throw new DroverError('DROVER_E_UNKNOWN_APP', `no running app named '${target}'; running: ${names || 'none'}`);

@@ -51,6 +51,14 @@ export const ERROR_CATALOG = {
     summary: 'A log file (out_file, error_file, log_file) cannot be created or written.',
     exitCode: 2,
   },
+  DROVER_E_SOCKET_NOT_OWNED: {
+    summary: 'A control socket in $DROVER_HOME belongs to another user; drover does not talk to it.',
+    exitCode: 2,
+  },
+  DROVER_E_SUPERVISOR_UNREACHABLE: {
+    summary: "A supervisor did not answer a command in time, or died during it.",
+    exitCode: 1,
+  },
   DROVER_E_PORT_IN_USE: {
     summary: 'A worker tried to listen on a port that another process holds.',
     exitCode: 3,

@@ -71,7 +71,7 @@ export type SupervisorMessage =
    * `notifyApp` the app also receives the message 'shutdown' (PM2's
    * shutdown_with_message).
    */
-  | { type: 'shutdown'; reason: 'stop' | 'reload' | 'scale'; notifyApp: boolean }
+  | { type: 'shutdown'; reason: 'stop' | 'reload' | 'scale' | 'restart'; notifyApp: boolean }
   /**
    * Answers `drained`: the worker may exit. Messages on the channel arrive in order,
    * so by now node:cluster has handled the worker's "server closed" and every

@@ -34,7 +34,8 @@ export interface SupervisorResult {
 }
 
 /** Why drover replaced or restarted a worker, counted per app. */
-export type RestartReason = 'crash' | 'unresponsive' | 'memory-limit' | 'event-loop-delay' | 'health-check';
+// 'requested': drover restart.
+export type RestartReason = 'crash' | 'unresponsive' | 'memory-limit' | 'event-loop-delay' | 'health-check' | 'requested';
 
 /** One worker's state and latest figures. */
 export interface WorkerSnapshot {
@@ -93,6 +94,8 @@ export interface SupervisorEvents {
   replaced: [replaced: ReplacedSlot, reason: RestartReason];
   'replace-failed': [worker: WorkerInfo, reason: RestartReason, why: string];
   'reload-start': [slots: number, batch: number];
+  /** drover restart: these workers drain, and each slot starts afresh once its worker is gone. */
+  restarting: [workers: WorkerInfo[]];
   'reload-replaced': [replaced: ReplacedSlot];
   'reload-end': [result: ReloadResult];
   exit: [result: SupervisorResult];

@@ -46,7 +46,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #address: WorkerAddress | undefined;
   #lastCause: string | undefined;
   readonly #timeline = new Timeline();
-  readonly #restarts: Record<RestartReason, number> = { crash: 0, unresponsive: 0, 'memory-limit': 0, 'event-loop-delay': 0, 'health-check': 0 };
+  readonly #restarts: Record<RestartReason, number> = { crash: 0, unresponsive: 0, 'memory-limit': 0, 'event-loop-delay': 0, 'health-check': 0, requested: 0 };
   readonly #slotRestarts = new Map<number, number>();
   readonly #heapLimitMb: number | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
@@ -113,6 +113,27 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#record('scaled', undefined, `scaled from ${from} to ${target} worker(s)`);
     this.#finishIfEmpty();
     return { from, to: target };
+  }
+
+  /**
+   * Hard restart (PM2's restart): every worker drains and its slot starts afresh once
+   * it has exited. Capacity drops meanwhile: `reload` is the one that keeps serving.
+   */
+  restart(): { restarting: number } {
+    if (this.#stopping || this.#finished || !this.#resolveRun) return { restarting: 0 };
+    const handles = [...this.#slots.values()].filter((handle) => handle.live && !handle.stopRequested);
+    this.#record('restart', undefined, `restart of ${handles.length} worker(s) requested`);
+    this.emit('restarting', handles.map((handle) => handle.info));
+    for (const handle of handles) {
+      handle.restartAfterExit = true;
+      this.#drain(handle, 'restart');
+    }
+    return { restarting: handles.length };
+  }
+
+  /** The app's log files and its live feed of lines. */
+  get output(): AppOutput {
+    return this.#output;
   }
 
   /** The app's lifecycle events, oldest first (bounded). */
@@ -183,7 +204,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   // Replace one worker gracefully: its successor first, then the drain, so that
   // capacity never drops and no request fails.
-  async #replace(handle: WorkerHandle, reason: Exclude<RestartReason, 'crash' | 'unresponsive'>, detail: string): Promise<void> {
+  async #replace(handle: WorkerHandle, reason: Exclude<RestartReason, 'crash' | 'unresponsive' | 'requested'>, detail: string): Promise<void> {
     if (handle.replacing || this.#stopping || this.#reloadRunning) return;
     handle.replacing = true;
     this.#record(reason, handle, `${detail}: replacing it`);
@@ -317,7 +338,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   // Ask a worker to drain; at kill_timeout it is killed and what it still had open is reported.
-  #drain(handle: WorkerHandle, reason: 'stop' | 'reload' | 'scale'): void {
+  #drain(handle: WorkerHandle, reason: 'stop' | 'reload' | 'scale' | 'restart'): void {
     if (!handle.live || handle.stopRequested) return;
     handle.requestShutdown(reason, this.app.shutdown_with_message);
     this.#record('draining', handle, `draining (${reason})`);
@@ -432,6 +453,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       handle.onUp({ ok: false, why: cause ? `${how}: ${cause}` : how });
     } else if (!handle.stopRequested && !this.#stopping && this.#slots.get(handle.slot) === handle) {
       this.#onCrash(handle, code, signal);
+    } else if (handle.restartAfterExit && !this.#stopping && this.#slots.get(handle.slot) === handle) {
+      this.#countRestart(handle.slot, 'requested');
+      this.#fork(handle.slot);
     }
     this.#finishIfEmpty();
   }

@@ -16,6 +16,7 @@ export type TimelineKind =
   | 'health-check'
   | 'replaced'
   | 'scaled'
+  | 'restart'
   | 'reload-started'
   | 'reload-finished';
 

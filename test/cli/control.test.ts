@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
 import { describe, it } from 'node:test';
-import { DROVER_HOME, DroverProcess, example, runDrover } from '../helpers/drover-process.js';
+import { DROVER_HOME, DroverProcess, example, fixture, runDrover } from '../helpers/drover-process.js';
 import http from 'node:http';
 import { freePort, get } from '../helpers/http.js';
 
@@ -138,5 +140,80 @@ describe('control socket', () => {
     assert.equal(json.app.env.API_TOKEN, '********');
     app.signal('SIGTERM');
     await app.exited;
+  });
+
+  it('restart: every worker starts afresh, counted as requested', async () => {
+    const app = await startApp('restarted', 2);
+    const [before] = JSON.parse((await runDrover(['ls', '--json'])).stdout) as Status[];
+    const result = await runDrover(['restart', 'restarted']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^restarted: restarted in [\d.]+ m?s, 2 worker\(s\)\n$/);
+    const [status] = JSON.parse((await runDrover(['ls', '--json'])).stdout) as (Status & { restarts: { requested: number } })[];
+    assert.equal(status!.workers.length, 2);
+    assert.ok(status!.workers.every((w) => !before!.workers.some((old) => old.pid === w.pid)), 'new pids in every slot');
+    assert.equal(status!.restarts.requested, 2);
+    assert.match(app.stdout, /restarted: restart: 2 workers \(pids \d+, \d+\) draining/);
+    app.signal('SIGTERM');
+    assert.equal((await app.exited).code, 0);
+  });
+
+  it('a stuck supervisor: commands say so at once instead of hanging; one that dies mid-command is reported', async () => {
+    const app = await startApp('frozen', 1);
+    app.signal('SIGSTOP');
+    try {
+      const reload = await runDrover(['reload', 'frozen']);
+      assert.equal(reload.code, 1);
+      assert.equal(reload.stderr, "drover: 'frozen': its supervisor accepts connections but does not answer (stuck, or stopped with SIGSTOP?) [DROVER_E_SUPERVISOR_UNREACHABLE]\n");
+      const ls = await runDrover(['ls']);
+      assert.equal(ls.code, 0);
+      assert.match(ls.stderr, /'frozen': its supervisor accepts connections but does not answer/);
+    } finally {
+      app.signal('SIGCONT');
+    }
+
+    // Killed while a reload waits for a new worker that never becomes ready.
+    const dir = mkdtempSync(`${tmpdir()}/drover-dies-`);
+    const port = await freePort();
+    const doomed = new DroverProcess(['run', fixture('reloadable.cjs'), '-i', '1', '--name', 'doomed', '--wait-ready', '--listen-timeout', '20s'], {
+      env: { PORT: String(port), STATE_DIR: dir, WAIT_READY: '1' },
+    });
+    await doomed.waitForOutput(/1 worker ready/);
+    writeFileSync(`${dir}/not-ready`, '');
+    const reload = new DroverProcess(['reload', 'doomed']);
+    await doomed.waitForOutput(/doomed: reload: replacing 1 worker/);
+    doomed.signal('SIGKILL');
+    const exit = await reload.exited;
+    assert.equal(exit.code, 1);
+    assert.match(reload.stdout, /^doomed: reload stopped: 'doomed': POST \/v1\/reload: its supervisor closed the connection \(did it die\?\)\n$/);
+    assert.match((await runDrover(['ls'])).stderr, /removed the stale control socket of 'doomed'/);
+    rmSync(dir, { recursive: true, force: true });
+    app.signal('SIGTERM');
+    await app.exited;
+  });
+
+  const asRoot = process.getuid?.() === 0;
+  it('a control socket made by another user id is refused, and left alone', { skip: asRoot ? false : 'making a socket owned by another uid needs root; the 0600 mode is checked above' }, async () => {
+    // Whoever owns a socket in $DROVER_HOME could answer as a supervisor: drover must not talk to it.
+    let connections = 0;
+    const intruder = net.createServer((socket) => {
+      connections += 1;
+      socket.destroy();
+    });
+    const socket = `${DROVER_HOME}/sockets/intruder.sock`;
+    mkdirSync(`${DROVER_HOME}/sockets`, { recursive: true });
+    await new Promise<void>((resolve) => intruder.listen(socket, resolve));
+    chownSync(socket, 65534, 65534);
+    try {
+      const ls = await runDrover(['ls']);
+      assert.equal(ls.code, 0);
+      assert.equal(ls.stdout, 'no app is running\n');
+      assert.equal(ls.stderr, `drover: refused the control socket ${socket}: it belongs to uid 65534, not to you (uid 0); remove it if you did not expect it\n`);
+      assert.equal((await runDrover(['stop', 'intruder'])).code, 2, 'not a running app');
+      assert.equal(connections, 0, 'never connected to');
+      assert.ok(existsSync(socket), 'not removed');
+    } finally {
+      intruder.close();
+      rmSync(socket, { force: true });
+    }
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, it } from 'node:test';
 import { DROVER_HOME, example, isAlive, runDrover, runningApps, waitFor } from '../helpers/drover-process.js';
@@ -32,7 +32,13 @@ describe('save and resurrect', () => {
     ]);
     assert.ok(after.every((s) => !pids.includes(s.supervisorPid)), 'new supervisors');
     assert.equal((await runDrover(['resurrect'])).stdout, 'one: already running\ntwo: already running\n');
+
+    // delete: stopped, and forgotten by the saved list; stop keeps it there.
+    const deleted = await runDrover(['delete', 'one']);
+    assert.equal(deleted.stdout, `one: stopped\nremoved from ${DROVER_HOME}/dump.json: one\n`);
     assert.equal((await runDrover(['stop', 'all'])).code, 0);
+    const dump = JSON.parse(readFileSync(`${DROVER_HOME}/dump.json`, 'utf8')) as { apps: { name: string }[] };
+    assert.deepEqual(dump.apps.map((app) => app.name), ['two']);
   });
 });
 

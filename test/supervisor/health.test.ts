@@ -185,7 +185,7 @@ describe('health supervision', () => {
     assert.match(events.find((e) => e.kind === 'crashed')!.detail, /^crashed with exit code 1 after [\d.]+ m?s$/);
     assert.match(events.find((e) => e.kind === 'memory-limit')!.detail, /^RSS \d+ MB is over max_memory_restart 150 MB: replacing it$/);
     assert.match(events.find((e) => e.kind === 'unresponsive')!.detail, /^unresponsive for [\d.]+ m?s \(no heartbeat\): killed and replaced$/);
-    assert.deepEqual(supervisor.snapshot().restarts, { crash: 1, unresponsive: 1, 'memory-limit': 1, 'event-loop-delay': 0, 'health-check': 0 });
+    assert.deepEqual(supervisor.snapshot().restarts, { crash: 1, unresponsive: 1, 'memory-limit': 1, 'event-loop-delay': 0, 'health-check': 0, requested: 0 });
     assert.equal((await stop()).exitCode, 0);
   });
 });
