@@ -2,7 +2,7 @@ import type { AppOptions } from '../config/index.js';
 import { formatBytes, formatDuration } from '../config/units.js';
 import { callSupervisor, findRunningApps, selectRunningApps, stuck } from '../control/client.js';
 import { InvalidOptionError } from '../errors/index.js';
-import { formatTable } from '../log/text-table.js';
+import { colour, formatTable } from '../log/text-table.js';
 import type { AppSnapshot, ReloadResult, TimelineEvent } from '../supervisor/index.js';
 import { displayRows } from './config-command.js';
 import { dumpPath, forgetSaved } from './save-commands.js';
@@ -46,7 +46,11 @@ export async function lsCommand(flags: { json?: boolean }): Promise<number> {
       worker.stats ? `${worker.stats.eventLoopDelay.p99} ms` : '-',
     ]),
   );
-  process.stdout.write(`${formatTable(header, rows)}\n`);
+  // On a terminal, the state says at a glance whether a worker serves.
+  const stateColour = { ready: 'green', starting: 'yellow', listening: 'yellow', draining: 'grey', exited: 'red' } as const;
+  const paint = (cell: string, column: number, raw: string) =>
+    column === 3 && raw in stateColour ? colour(cell, stateColour[raw as keyof typeof stateColour]) : cell;
+  process.stdout.write(`${formatTable(header, rows, paint)}\n`);
   return 0;
 }
 
