@@ -38,8 +38,10 @@ export async function logsCommand(target: string | undefined, flags: LogsFlags):
   const apps = await appLogs(target);
   const print = (record: LogRecord) => process.stdout.write(`${flags.json ? JSON.stringify(record) : display(record)}\n`);
 
-  // Subscribe before reading the files, so that no line falls between the two.
+  // Subscribed (the supervisor has sent the headers) before the files are read, so that
+  // no line falls between the two.
   const following = flags.follow ? apps.filter((app) => app.socket !== undefined).map((app) => follow(app, streams)) : [];
+  await Promise.all(following.map((feed) => feed.connected));
   for (const app of apps) {
     for (const stream of streams) for (const file of app.files[stream]) tail(file, lines).forEach((line) => print(parseLine(line, app.name, stream)));
   }
@@ -53,7 +55,9 @@ export async function logsCommand(target: string | undefined, flags: LogsFlags):
 async function appLogs(target: string | undefined): Promise<AppLogs[]> {
   const running = await findRunningApps(notice);
   const logsDir = path.join(droverHome(), 'logs');
-  const logged = existsSync(logsDir) ? readdirSync(logsDir).flatMap((file) => /^(.+?)\.(out|err)?\.?log$/.exec(file)?.[1] ?? []) : [];
+  const files = existsSync(logsDir) ? readdirSync(logsDir) : [];
+  // <app>.log, <app>.out.log, <app>.err.log, and per-worker <app>.out-1.log.
+  const logged = files.flatMap((file) => /^(.+?)(?:\.(?:out|err)(?:-\d+)?)?\.log$/.exec(file)?.[1] ?? []);
   const names = [...new Set([...running.map((app) => app.name), ...logged])].sort();
   if (target !== undefined && !names.includes(target)) {
     throw new DroverError('DROVER_E_UNKNOWN_APP', `no app named '${target}' is running or has logs; there are: ${names.map((n) => `'${n}'`).join(', ') || 'none'}`);
@@ -64,13 +68,20 @@ async function appLogs(target: string | undefined): Promise<AppLogs[]> {
       .map(async (name) => {
         const socket = running.find((app) => app.name === name)?.socket;
         // A running supervisor knows its files (its config may name them); otherwise the defaults.
-        const files = socket
+        const own = socket
           ? (await callSupervisor<{ logFiles: LogFiles }>(socket, 'GET', '/v1/describe')).logFiles
-          : { out: [defaultLogFiles(name).out], err: [defaultLogFiles(name).err] };
+          : { out: defaultFiles(files, logsDir, name, 'out'), err: defaultFiles(files, logsDir, name, 'err') };
         const existing = (list: string[]) => [...new Set(list)].filter((file) => existsSync(file));
-        return { name, socket, files: { drover: existing([supervisorLogPath(name)]), out: existing(files.out), err: existing(files.err) } };
+        return { name, socket, files: { drover: existing([supervisorLogPath(name)]), out: existing(own.out), err: existing(own.err) } };
       }),
   );
+}
+
+// A stopped app's default files for a stream: <app>.out.log, or one per worker.
+function defaultFiles(files: string[], dir: string, name: string, stream: 'out' | 'err'): string[] {
+  const single = path.basename(defaultLogFiles(name)[stream]);
+  const perWorker = files.filter((file) => file.startsWith(`${name}.${stream}-`) && /^-\d+\.log$/.test(file.slice(name.length + stream.length + 1)));
+  return [single, ...perWorker.sort()].map((file) => path.join(dir, file));
 }
 
 // A line from a file: a JSON line (log_type json) says everything; a plain one says
@@ -91,55 +102,78 @@ function display(record: LogRecord): string {
   return `${record.app} ${record.stream}${record.worker === null ? '' : ` ${record.worker}`} | ${record.msg}`;
 }
 
-// The last `count` lines of a file, reading back from its end in blocks.
+// The last `count` lines of a file, reading back from its end in blocks (at most 8 MiB:
+// a file without line breaks is not read whole).
 function tail(file: string, count: number): string[] {
   if (count === 0) return [];
   const size = statSync(file).size;
   const fd = openSync(file, 'r');
   try {
-    let text = '';
-    for (let end = size; end > 0 && text.split('\n').length <= count + 1; ) {
+    const blocks: Buffer[] = [];
+    let newlines = 0;
+    for (let end = size; end > 0 && newlines <= count && size - end < 8 * 1024 * 1024; ) {
       const start = Math.max(0, end - 64 * 1024);
-      const buffer = Buffer.alloc(end - start);
-      readSync(fd, buffer, 0, buffer.length, start);
-      text = buffer.toString('utf8') + text;
+      const block = Buffer.alloc(end - start);
+      readSync(fd, block, 0, block.length, start);
+      blocks.unshift(block);
+      for (const byte of block) if (byte === 0x0a) newlines += 1;
       end = start;
     }
-    return text.split('\n').filter(Boolean).slice(-count);
+    // Decoded whole, so that a character split between two blocks stays whole.
+    return Buffer.concat(blocks).toString('utf8').split('\n').filter(Boolean).slice(-count);
   } finally {
     closeSync(fd);
   }
 }
 
 // The live feed of one app: connected at once, its records held until `start`.
-function follow(app: AppLogs, streams: Stream[]): { start: (print: (record: LogRecord) => void) => Promise<void> } {
+function follow(app: AppLogs, streams: Stream[]): { connected: Promise<void>; start: (print: (record: LogRecord) => void) => Promise<void> } {
   const held: LogRecord[] = [];
   let print: ((record: LogRecord) => void) | undefined;
+  let connected!: () => void;
+  const whenConnected = new Promise<void>((resolve) => (connected = resolve));
   const ended = new Promise<void>((resolve) => {
-    checkOwner(app.socket!);
+    let stopped = false;
+    const stop = (message: string) => {
+      if (stopped) return;
+      stopped = true;
+      notice(`drover: '${app.name}': ${message}`);
+      connected();
+      resolve();
+    };
+    try {
+      checkOwner(app.socket!);
+    } catch (error) {
+      return stop((error as Error).message);
+    }
     const req = http.get({ socketPath: app.socket, path: '/v1/logs' }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        return stop(`cannot follow its log (its supervisor answered ${res.statusCode})`);
+      }
+      connected();
       let partial = '';
       res.setEncoding('utf8').on('data', (chunk: string) => {
         const parts = (partial + chunk).split('\n');
         partial = parts.pop() ?? '';
         for (const part of parts) {
-          const record = JSON.parse(part) as LogRecord;
+          let record: LogRecord;
+          try {
+            record = JSON.parse(part) as LogRecord;
+          } catch {
+            continue; // Not a record: nothing to show.
+          }
           if (!streams.includes(record.stream)) continue;
           if (print) print(record);
           else held.push(record);
         }
       });
-      res.on('close', () => {
-        notice(`drover: '${app.name}': its supervisor stopped; no more lines`);
-        resolve();
-      });
+      res.on('close', () => stop('its supervisor stopped; no more lines'));
     });
-    req.on('error', (error) => {
-      notice(`drover: '${app.name}': cannot follow its log (${error.message})`);
-      resolve();
-    });
+    req.on('error', (error) => stop(`cannot follow its log (${error.message})`));
   });
   return {
+    connected: whenConnected,
     start: (printer) => {
       held.splice(0).forEach(printer);
       print = printer;

@@ -89,6 +89,7 @@ export async function startCommand(target: string | undefined, appArgs: string[]
     const child = spawn(process.execPath, [...SUPERVISOR_NODE_ARGS, SUPERVISOR_ENTRY], { detached: true, stdio: ['pipe', fd, fd], env: process.env });
     child.stdin!.end(JSON.stringify(own));
     child.unref();
+    closeSync(fd);
     const outcome = await waitUntilUp(app.name, child.pid!, app.listen_timeout + 10_000);
     if (outcome !== 'up') {
       failed += 1;

@@ -7,6 +7,19 @@ import { socketsDir } from './paths.js';
 /** How long the CLI waits for a supervisor's answer: a dead one must not hang it. */
 export const CONTROL_TIMEOUT_MS = 5000;
 
+/** A supervisor answered, with an error status: it is there, the request was refused. */
+export class SupervisorRefusal extends DroverError {
+  readonly status: number;
+
+  constructor(app: string, status: number, error: string | undefined) {
+    super(status === 400 ? 'DROVER_E_INVALID_OPTION' : 'DROVER_E_SUPERVISOR_UNREACHABLE', `${app}: ${error ?? `its supervisor answered with status ${status}`}`);
+    this.status = status;
+  }
+}
+
+// The cause of a call that timed out: the supervisor is there but does not answer.
+const TIMED_OUT = 'ETIMEDOUT';
+
 /**
  * Call a supervisor's control API over its Unix socket. Rejects with
  * DROVER_E_SUPERVISOR_UNREACHABLE on a timeout, a dead socket or a supervisor that dies
@@ -22,16 +35,26 @@ export function callSupervisor<T>(socket: string, method: 'GET' | 'POST', route:
       res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
       res.on('error', () => reject(unreachable('its supervisor closed the connection before answering (did it die?)')));
       res.on('end', () => {
+        const status = res.statusCode ?? 500;
+        let parsed: (T & { error?: string }) | undefined;
         try {
-          const parsed = JSON.parse(body) as T & { error?: string };
-          if ((res.statusCode ?? 500) >= 400) reject(new DroverError('DROVER_E_INVALID_OPTION', `${app}: ${parsed.error ?? `status ${res.statusCode}`}`));
-          else resolve(parsed);
+          parsed = JSON.parse(body) as T & { error?: string };
         } catch {
-          reject(unreachable('its supervisor closed the connection before answering (did it die?)'));
+          // Not JSON: an old or foreign server, or cut off.
         }
+        if (status >= 400) reject(new SupervisorRefusal(app, status, parsed?.error));
+        else if (parsed === undefined) reject(unreachable('its supervisor closed the connection before answering (did it die?)'));
+        else resolve(parsed);
       });
     });
-    req.on('timeout', () => req.destroy(unreachable(`no answer within ${timeoutMs / 1000} s; its supervisor may be stuck (drover ls shows whether it is there)`)));
+    req.on('timeout', () =>
+      req.destroy(
+        unreachable(
+          `no answer within ${timeoutMs / 1000} s; its supervisor may be stuck (drover ls shows whether it is there)`,
+          Object.assign(new Error('timed out'), { code: TIMED_OUT }),
+        ),
+      ),
+    );
     req.on('error', (error: NodeJS.ErrnoException) =>
       reject(
         error instanceof DroverError
@@ -99,15 +122,16 @@ export async function findRunningApps(notice: (message: string) => void = () => 
 
 /**
  * Whether a supervisor is behind this socket: 'answers'; 'stuck' when it accepts the
- * connection but does not answer in time; 'gone' when nothing listens (or no socket).
+ * connection but does not answer in time; 'gone' when nothing answers at all (refused, reset, no socket).
  */
 export async function probe(socket: string): Promise<'answers' | 'stuck' | 'gone'> {
   try {
     await callSupervisor(socket, 'GET', '/v1/ping', 2000);
     return 'answers';
   } catch (error) {
+    if (error instanceof SupervisorRefusal) return 'answers';
     const cause = (error as { cause?: NodeJS.ErrnoException }).cause;
-    return cause?.code === 'ECONNREFUSED' || cause?.code === 'ENOENT' ? 'gone' : 'stuck';
+    return cause?.code === TIMED_OUT ? 'stuck' : 'gone';
   }
 }
 

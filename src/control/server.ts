@@ -34,7 +34,8 @@ export async function serveControlApi(supervisor: Supervisor, command: StartComm
   }
 
   const started = Date.now();
-  const followers = new Set<http.ServerResponse>();
+  // Each log stream's response, and how to unsubscribe it.
+  const followers = new Map<http.ServerResponse, () => void>();
   const server = http.createServer((req, res) => {
     const reply = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -77,10 +78,14 @@ export async function serveControlApi(supervisor: Supervisor, command: StartComm
         // How to start this app again (drover save): the arguments, folder and
         // environment this supervisor was started with. The socket is the owner's only.
         return reply(200, { name: supervisor.app.name, ...command });
-      case 'GET /v1/logs':
-        followers.add(res);
-        res.on('close', () => followers.delete(res));
-        return followLogs(supervisor, res);
+      case 'GET /v1/logs': {
+        const unfollow = followLogs(supervisor, res);
+        followers.set(res, unfollow);
+        return void res.on('close', () => {
+          unfollow();
+          followers.delete(res);
+        });
+      }
       case 'POST /v1/restart':
         return reply(202, supervisor.restart());
       case 'POST /v1/reload':
@@ -103,8 +108,14 @@ export async function serveControlApi(supervisor: Supervisor, command: StartComm
     // After the other 'exit' listeners, so that followers of the log stream get the
     // supervisor's last line; then their streams end, and the server closes.
     setImmediate(() => {
-      for (const res of followers) res.end();
+      for (const [res, unfollow] of followers) {
+        unfollow();
+        res.end();
+      }
       server.close();
+      // A follower that reads nothing (a paused pager) must not keep this process alive:
+      // close() drops connections whose response has ended; this covers any other.
+      setTimeout(() => server.closeAllConnections(), 2000).unref();
     });
   });
   return server;
@@ -114,12 +125,12 @@ export async function serveControlApi(supervisor: Supervisor, command: StartComm
 // this much unsent, lines are dropped and counted, and the count sent when it catches up.
 const FOLLOWER_BUFFER_BYTES = 1024 * 1024;
 
-// The app's lines as they come, one JSON record per line (NDJSON), until the client goes.
-function followLogs(supervisor: Supervisor, res: http.ServerResponse): void {
-  res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-  res.flushHeaders();
+// The app's lines as they come, one JSON record per line (NDJSON), until the client
+// goes. Subscribed before the headers go out: a client that has them misses nothing.
+function followLogs(supervisor: Supervisor, res: http.ServerResponse): () => void {
   let dropped = 0;
   const unfollow = supervisor.output.follow((record) => {
+    if (res.writableEnded || res.destroyed) return;
     if (res.writableLength > FOLLOWER_BUFFER_BYTES) {
       dropped += 1;
       return;
@@ -131,5 +142,7 @@ function followLogs(supervisor: Supervisor, res: http.ServerResponse): void {
     }
     res.write(`${JSON.stringify(record)}\n`);
   });
-  res.on('close', unfollow);
+  res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+  res.flushHeaders();
+  return unfollow;
 }

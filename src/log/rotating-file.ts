@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, existsSync, fstatSync, openSync, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, existsSync, fstatSync, openSync, renameSync, rmSync, type WriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 
@@ -24,6 +24,7 @@ export class RotatingFile {
   #stream: WriteStream;
   #size: number;
   #day: string;
+  #ended = false;
   // Rotated files still being gzipped, by their current number: a rotation that comes
   // before one is done shifts it like any other file.
   readonly #compressing = new Map<number, { done: Promise<void>; cancel: () => void }>();
@@ -33,11 +34,13 @@ export class RotatingFile {
     this.#options = options;
     const fd = openSync(path, 'a');
     this.#size = fstatSync(fd).size;
-    this.#stream = createWriteStream(path, { fd });
+    this.#stream = open(fd);
     this.#day = today();
   }
 
   write(text: string): void {
+    // A worker's last lines may come after the app has stopped: there is nowhere to put them.
+    if (this.#ended) return;
     const bytes = Buffer.byteLength(text);
     const { maxSize, daily } = this.#options;
     if ((maxSize !== undefined && this.#size > 0 && this.#size + bytes > maxSize) || (daily && today() !== this.#day)) this.rotate();
@@ -45,31 +48,54 @@ export class RotatingFile {
     this.#stream.write(text);
   }
 
-  /** Move the current file to .1 (shifting older ones), and continue in a new file. */
+  /**
+   * Move the current file to .1 (shifting older ones), and continue in a new file. If
+   * that cannot be done (disk full, a file removed by hand), the current file goes on,
+   * and the next rotation tries again.
+   */
   rotate(): void {
     const { keep } = this.#options;
-    // Lines still buffered in the old stream go to the renamed file: its fd follows it.
-    this.#stream.end();
-    this.#compressing.get(keep)?.cancel();
-    for (const suffix of ['', '.gz']) rmSync(`${this.path}.${keep}${suffix}`, { force: true });
-    for (let n = keep - 1; n >= 1; n--) {
-      for (const suffix of ['', '.gz']) {
-        if (existsSync(`${this.path}.${n}${suffix}`)) renameSync(`${this.path}.${n}${suffix}`, `${this.path}.${n + 1}${suffix}`);
-      }
-      const job = this.#compressing.get(n);
-      this.#compressing.delete(n);
-      if (job) this.#compressing.set(n + 1, job);
+    let fd: number;
+    try {
+      this.#dropOldest(keep);
+      for (let n = keep - 1; n >= 1; n--) this.#shift(n);
+      // Lines still buffered in the old stream go to the renamed file: its fd follows it.
+      if (keep > 0) renameSync(this.path, `${this.path}.1`);
+      else rmSync(this.path, { force: true });
+      fd = openSync(this.path, 'a');
+    } catch {
+      this.#size = 0;
+      this.#day = today();
+      return;
     }
-    if (keep > 0) renameSync(this.path, `${this.path}.1`);
-    else rmSync(this.path, { force: true });
-    if (keep > 0 && this.#options.compress) this.#compress(this.#stream);
-    this.#stream = createWriteStream(this.path, { fd: openSync(this.path, 'a') });
+    const old = this.#stream;
+    this.#stream = open(fd);
+    old.end();
+    if (keep > 0 && this.#options.compress) this.#compress(old);
     this.#size = 0;
     this.#day = today();
   }
 
+  #dropOldest(keep: number): void {
+    const job = this.#compressing.get(keep);
+    this.#compressing.delete(keep);
+    job?.cancel();
+    for (const suffix of ['', '.gz']) rmSync(`${this.path}.${keep}${suffix}`, { force: true });
+  }
+
+  // app.log.n (and .n.gz, and its gzip job if one is running) becomes app.log.n+1.
+  #shift(n: number): void {
+    for (const suffix of ['', '.gz']) {
+      if (existsSync(`${this.path}.${n}${suffix}`)) renameSync(`${this.path}.${n}${suffix}`, `${this.path}.${n + 1}${suffix}`);
+    }
+    const job = this.#compressing.get(n);
+    this.#compressing.delete(n);
+    if (job) this.#compressing.set(n + 1, job);
+  }
+
   /** Flush and close; waits for rotated files still being gzipped. */
   async end(): Promise<void> {
+    this.#ended = true;
     await new Promise((resolve) => this.#stream.end(resolve));
     await Promise.all([...this.#compressing.values()].map((job) => job.done));
   }
@@ -78,8 +104,15 @@ export class RotatingFile {
   // opened by descriptor, which follows the renames of later rotations; at the end the
   // plain file is removed under whatever number it has reached.
   #compress(old: WriteStream): void {
-    const source = openSync(`${this.path}.1`, 'r');
-    const target = openSync(`${this.path}.1.gz`, 'w');
+    let source: number | undefined;
+    let target: number;
+    try {
+      source = openSync(`${this.path}.1`, 'r');
+      target = openSync(`${this.path}.1.gz`, 'w');
+    } catch {
+      if (source !== undefined) closeSync(source);
+      return; // The plain file stays.
+    }
     const abort = new AbortController();
     const job = {
       cancel: () => abort.abort(),
@@ -111,3 +144,8 @@ export class RotatingFile {
 }
 
 const today = () => new Date().toISOString().slice(0, 10);
+
+// A write that fails (disk full) loses that text; it must not crash the supervisor.
+function open(fd: number): WriteStream {
+  return createWriteStream('', { fd }).on('error', () => undefined);
+}

@@ -53,6 +53,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #reloadRunning: Promise<ReloadResult> | undefined;
   #reloadNext: Promise<ReloadResult> | undefined;
   #resolveRun: ((result: SupervisorResult) => void) | undefined;
+  // Output of exited workers still arriving through their pipes.
+  readonly #outputPending = new Set<Promise<void>>();
   #finished = false;
 
   /** `heapLimitMb`: give each worker --max-old-space-size (auto_heap), unless its node_args set one. */
@@ -123,6 +125,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.#stopping || this.#finished || !this.#resolveRun) return { restarting: 0 };
     const handles = [...this.#slots.values()].filter((handle) => handle.live && !handle.stopRequested);
     this.#record('restart', undefined, `restart of ${handles.length} worker(s) requested`);
+    // Fresh workers: a crash loop given up on before no longer holds their restarts back.
+    this.#gaveUp = undefined;
     this.emit('restarting', handles.map((handle) => handle.info));
     for (const handle of handles) {
       handle.restartAfterExit = true;
@@ -443,6 +447,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     handle.exitedWith = describeExit(code, signal);
     handle.clearTimers();
     handle.stderr.flush();
+    const output = handle.outputDone;
+    this.#outputPending.add(output);
+    void output.then(() => this.#outputPending.delete(output));
     this.#live.delete(handle);
     this.#removePidFile(handle);
     if (handle.stopRequested || this.#stopping) this.#record('exited', handle, `exited with ${handle.exitedWith}`);
@@ -554,7 +561,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const error = this.#gaveUp ?? (forced.length > 0 ? forcedError(forced) : this.#unrestartedError());
     const result: SupervisorResult = { exitCode: error?.exitCode ?? 0, error, forced };
     const resolve = this.#resolveRun;
-    void this.#output.close().then(() => {
+    // A worker's last lines can arrive after its exit: wait for them (a second at most,
+    // since a process it started may hold its pipes open), then close the files.
+    let timer: NodeJS.Timeout | undefined;
+    const flushed = Promise.race([Promise.all(this.#outputPending), new Promise((done) => (timer = setTimeout(done, 1000)))]);
+    void flushed.then(() => {
+      clearTimeout(timer);
+      return this.#output.close();
+    }).then(() => {
       this.emit('exit', result);
       resolve(result);
     });

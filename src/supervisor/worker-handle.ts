@@ -78,6 +78,9 @@ export class WorkerHandle {
       child.stdout.on('end', () => stdout.flush());
       this.stdout = stdout;
     }
+    const ended = (stream: NodeJS.ReadableStream | null | undefined) =>
+      stream ? new Promise<void>((resolve) => stream.once('end', resolve).once('close', resolve)) : Promise.resolve();
+    this.outputDone = Promise.all([ended(child.stderr), ended(this.stdout ? child.stdout : undefined)]).then(() => undefined);
     this.#flushHeld = () => {
       for (const line of this.#held ?? []) output.stderr(line, this.pid);
     };
@@ -88,6 +91,8 @@ export class WorkerHandle {
   }
 
   readonly #flushHeld: () => void;
+  /** Resolves once the worker's piped stdout and stderr have ended: its last lines are in. */
+  readonly outputDone: Promise<void>;
 
   get info(): WorkerInfo {
     return { slot: this.slot, pid: this.pid, state: this.state, startedAt: this.startedAt };

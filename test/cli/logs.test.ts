@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { DROVER_HOME, DroverProcess, fixture, isAlive, runDrover, runningApps, waitFor } from '../helpers/drover-process.js';
-import { freePort } from '../helpers/http.js';
+import { freePort, get } from '../helpers/http.js';
 
 // `drover logs` on background apps: their files, and the live stream from their supervisors.
 
@@ -93,5 +94,24 @@ describe('drover logs', () => {
       assert.deepEqual(numbers, [...numbers].sort((a, b) => a - b), `pid ${pid} in order`);
       assert.equal(new Set(numbers).size, numbers.length, `pid ${pid} without duplicates`);
     }
+  });
+
+  it('a follower that never reads neither grows the supervisor nor keeps it alive after stop', async () => {
+    const port = await freePort();
+    assert.equal((await runDrover(['start', fixture('chatty.cjs'), '-i', '2', '--name', 'flood'], { env: { PORT: String(port) } })).code, 0);
+    const [status] = (await runningApps()).filter((s) => s.name === 'flood');
+    // A raw client that asks for the stream and then reads nothing, like a paused pager.
+    const reader = net.connect(`${DROVER_HOME}/sockets/flood.sock`);
+    reader.write('GET /v1/logs HTTP/1.1\r\nHost: drover\r\n\r\n');
+    reader.pause();
+    for (const slot of ['0', '1']) {
+      for (let i = 0; i < 40 && (await get(`http://127.0.0.1:${port}/write?slot=${slot}&n=10000`)).status !== 200; i++);
+    }
+    await waitFor(() => (readFileSync(`${DROVER_HOME}/logs/flood.out.log`, 'utf8').match(/^done w\d$/gm) ?? []).length === 2, 20_000, 'both workers to write 10 000 lines');
+    const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${status!.supervisorPid}/status`, 'utf8'))![1]) / 1024;
+    assert.ok(rss < 150, `supervisor RSS ${rss.toFixed(1)} MB with a stalled reader of 20 000 lines`);
+    assert.equal((await runDrover(['stop', 'flood'])).code, 0);
+    await waitFor(() => !isAlive(status!.supervisorPid), 10_000, 'the supervisor to exit despite the stalled reader');
+    reader.destroy();
   });
 });

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { after, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { RotatingFile } from '../../src/log/rotating-file.js';
+import { waitFor } from '../helpers/drover-process.js';
 
 const dir = mkdtempSync(`${tmpdir()}/drover-rotating-`);
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,4 +39,24 @@ it('log_compress: rotated files are gzipped, also when rotations come faster tha
     .filter(Boolean)
     .map((line) => Number(line.slice(5, 7)));
   assert.deepEqual(numbers, Array.from({ length: numbers.length }, (_, i) => 40 - numbers.length + i), 'the newest lines, in order, none missing');
+});
+
+it('log_compress: an archive that falls off the end while gzipping takes nothing else with it', async () => {
+  const sub = mkdtempSync(`${dir}/gz-race-`);
+  const file = new RotatingFile(`${sub}/app.log`, { maxSize: undefined, daily: false, keep: 2, compress: true });
+  // A: big and hard to compress, so that its gzip is still running at C.
+  file.write(`${randomBytes(6 * 1024 * 1024).toString('base64').replace(/(.{100})/g, '$1\n')}\nend of A\n`);
+  file.rotate();
+  file.write('B\n');
+  file.rotate();
+  await waitFor(() => existsSync(`${sub}/app.log.1.gz`) && !existsSync(`${sub}/app.log.1`), 5000, "B's gzip");
+  assert.ok(existsSync(`${sub}/app.log.2`), "A's gzip still running when C comes (else this test proves nothing)");
+  file.write('C\n');
+  file.rotate();
+  file.write('D\n');
+  await file.end();
+  assert.deepEqual(readdirSync(sub).sort(), ['app.log', 'app.log.1.gz', 'app.log.2.gz']);
+  assert.equal(gunzipSync(readFileSync(`${sub}/app.log.2.gz`)).toString('utf8'), 'B\n');
+  assert.equal(gunzipSync(readFileSync(`${sub}/app.log.1.gz`)).toString('utf8'), 'C\n');
+  assert.equal(readFileSync(`${sub}/app.log`, 'utf8'), 'D\n');
 });
