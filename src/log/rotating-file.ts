@@ -1,6 +1,5 @@
 import { closeSync, createReadStream, createWriteStream, existsSync, fstatSync, openSync, renameSync, rmSync, type WriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 
 /** When to rotate: past a size, and/or when the day changes; how many old files to keep. */
 export interface RotationOptions {
@@ -117,7 +116,9 @@ export class RotatingFile {
     const job = {
       cancel: () => abort.abort(),
       done: new Promise<void>((resolve) => old.once('close', resolve))
-        .then(() => pipeline(createReadStream('', { fd: source }), createGzip(), createWriteStream('', { fd: target }), { signal: abort.signal }))
+        // zlib is loaded only by apps that compress: a supervisor's idle memory counts.
+        .then(() => import('node:zlib'))
+        .then(({ createGzip }) => pipeline(createReadStream('', { fd: source }), createGzip(), createWriteStream('', { fd: target }), { signal: abort.signal }))
         .then(
           () => {
             const at = this.#numberOf(job);
