@@ -50,6 +50,8 @@ export async function serveControlApi(supervisor: Supervisor, command: StartComm
         return reply(200, {
           supervisorPid: process.pid,
           startedAt: started,
+          // The supervisor's own memory, to watch it as PM2 users watch their daemon.
+          supervisorMemory: supervisorMemory(),
           script: supervisor.app.script,
           execMode: supervisor.app.exec_mode,
           ...supervisor.snapshot(),
@@ -119,6 +121,11 @@ export async function serveControlApi(supervisor: Supervisor, command: StartComm
     });
   });
   return server;
+}
+
+function supervisorMemory() {
+  const { rss, heapTotal, heapUsed, external } = process.memoryUsage();
+  return { rss, heapTotal, heapUsed, external };
 }
 
 // A follower that reads slower than the app writes loses lines, not our memory: past

@@ -34,6 +34,8 @@ describe('control socket', () => {
       ['web', web.pid, 1],
     ]);
     assert.equal(statSync(`${DROVER_HOME}/sockets/api.sock`).mode & 0o777, 0o600, 'only the owner can reach the socket');
+    const memory = (statuses[0] as Status & { supervisorMemory: { rss: number; heapUsed: number } }).supervisorMemory;
+    assert.ok(memory.rss > memory.heapUsed && memory.heapUsed > 0, "the supervisor's own memory is in the status");
 
     const table = await runDrover(['ls']);
     assert.match(table.stdout, /^app\s+slot\s+pid\s+state\s+uptime\s+restarts\s+cpu\s+memory\s+loop p99\napi\s+0\s+\d+\s+ready/);
