@@ -40,7 +40,7 @@ export const ERROR_CATALOG = {
     exitCode: 2,
   },
   DROVER_E_UNKNOWN_APP: {
-    summary: '`--only` names an app that the config file does not have.',
+    summary: '`--only` names an app that the config file does not have, or a command names an app that is not running.',
     exitCode: 2,
   },
   DROVER_E_APP_RUNNING: {
