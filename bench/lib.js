@@ -92,6 +92,23 @@ export function rssMb(pid) {
   return match ? Number(match[1]) / 1024 : NaN;
 }
 
+/**
+ * Memory only this process holds (USS: private pages), in MB. RSS also counts the
+ * pages of the node binary that every Node.js process on the machine shares.
+ */
+export function privateMb(pid) {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? NaN);
+  return (kb('Private_Clean') + kb('Private_Dirty')) / 1024;
+}
+
+/** CPU seconds one process has used so far. */
+export function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
 const HAS_WRK = (() => {
   try {
     execFileSync('wrk', ['--version'], { stdio: 'ignore' });
