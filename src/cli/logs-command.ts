@@ -2,6 +2,7 @@ import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from
 import http from 'node:http';
 import path from 'node:path';
 import { callSupervisor, checkOwner, findRunningApps } from '../control/client.js';
+import { withSlotSuffix } from '../config/slot-path.js';
 import { droverHome } from '../control/paths.js';
 import { DroverError, InvalidOptionError } from '../errors/index.js';
 import type { LogFiles } from '../log/app-output.js';
@@ -70,18 +71,20 @@ async function appLogs(target: string | undefined): Promise<AppLogs[]> {
         // A running supervisor knows its files (its config may name them); otherwise the defaults.
         const own = socket
           ? (await callSupervisor<{ logFiles: LogFiles }>(socket, 'GET', '/v1/describe')).logFiles
-          : { out: defaultFiles(files, logsDir, name, 'out'), err: defaultFiles(files, logsDir, name, 'err') };
+          : { out: defaultFiles(files, name, 'out'), err: defaultFiles(files, name, 'err') };
         const existing = (list: string[]) => [...new Set(list)].filter((file) => existsSync(file));
         return { name, socket, files: { drover: existing([supervisorLogPath(name)]), out: existing(own.out), err: existing(own.err) } };
       }),
   );
 }
 
-// A stopped app's default files for a stream: <app>.out.log, or one per worker.
-function defaultFiles(files: string[], dir: string, name: string, stream: 'out' | 'err'): string[] {
-  const single = path.basename(defaultLogFiles(name)[stream]);
-  const perWorker = files.filter((file) => file.startsWith(`${name}.${stream}-`) && /^-\d+\.log$/.test(file.slice(name.length + stream.length + 1)));
-  return [single, ...perWorker.sort()].map((file) => path.join(dir, file));
+// A stopped app's default files for a stream: <app>.out.log, or one per worker
+// (<app>.out-0.log, <app>.out-1.log ... named as the supervisor names them).
+function defaultFiles(files: string[], name: string, stream: 'out' | 'err'): string[] {
+  const single = defaultLogFiles(name)[stream];
+  const perWorker: string[] = [];
+  for (let slot = 0; files.includes(path.basename(withSlotSuffix(single, slot))); slot++) perWorker.push(withSlotSuffix(single, slot));
+  return [single, ...perWorker];
 }
 
 // A line from a file: a JSON line (log_type json) says everything; a plain one says

@@ -89,14 +89,9 @@ export async function superviseApps(plan: SupervisionPlan): Promise<number> {
 function followedOutput(supervisor: Supervisor): Output {
   const publish = (msg: string) =>
     supervisor.output.publish({ ts: new Date().toISOString(), app: supervisor.app.name, worker: null, pid: null, stream: 'drover', msg });
-  return {
-    info: (line) => {
-      consoleOutput.info(line);
-      publish(line);
-    },
-    warn: (line) => {
-      consoleOutput.warn(line);
-      publish(line);
-    },
+  const tee = (write: (line: string) => void) => (line: string) => {
+    write(line);
+    publish(line);
   };
+  return { info: tee(consoleOutput.info), warn: tee(consoleOutput.warn) };
 }

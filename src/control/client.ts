@@ -30,10 +30,11 @@ export function callSupervisor<T>(socket: string, method: 'GET' | 'POST', route:
     checkOwner(socket);
     const app = `'${path.basename(socket, '.sock')}'`;
     const unreachable = (why: string, cause?: Error) => new DroverError('DROVER_E_SUPERVISOR_UNREACHABLE', `${app}: ${method} ${route}: ${why}`, { cause });
+    const cutOff = () => unreachable('its supervisor closed the connection before answering (did it die?)');
     const req = http.request({ socketPath: socket, method, path: route, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      res.on('error', () => reject(unreachable('its supervisor closed the connection before answering (did it die?)')));
+      res.on('error', () => reject(cutOff()));
       res.on('end', () => {
         const status = res.statusCode ?? 500;
         let parsed: (T & { error?: string }) | undefined;
@@ -43,7 +44,7 @@ export function callSupervisor<T>(socket: string, method: 'GET' | 'POST', route:
           // Not JSON: an old or foreign server, or cut off.
         }
         if (status >= 400) reject(new SupervisorRefusal(app, status, parsed?.error));
-        else if (parsed === undefined) reject(unreachable('its supervisor closed the connection before answering (did it die?)'));
+        else if (parsed === undefined) reject(cutOff());
         else resolve(parsed);
       });
     });

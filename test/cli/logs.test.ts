@@ -2,25 +2,17 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
+import type { LogRecord } from '../../src/log/line-format.js';
 import { DROVER_HOME, DroverProcess, fixture, isAlive, runDrover, runningApps, waitFor } from '../helpers/drover-process.js';
 import { freePort, get } from '../helpers/http.js';
 
 // `drover logs` on background apps: their files, and the live stream from their supervisors.
 
-interface Record {
-  ts: string | null;
-  app: string;
-  worker: number | null;
-  pid: number | null;
-  stream: 'out' | 'err' | 'drover';
-  msg: string;
-}
-
 const records = (text: string) =>
   text
     .split('\n')
     .filter(Boolean)
-    .map((line) => JSON.parse(line) as Record);
+    .map((line) => JSON.parse(line) as LogRecord);
 
 async function startTalker(name: string) {
   const start = await runDrover(['start', fixture('talker.cjs'), '-i', '2', '--name', name], { env: { PORT: String(await freePort()) } });
