@@ -1,3 +1,3 @@
 export { detectCapacity, currentHostFacts, type Capacity, type HostFacts } from './capacity.js';
 export { readCgroupLimits, type CgroupLimits } from './cgroup.js';
-export { resolveInstances, type InstanceDecision } from './instances.js';
+export { maxWorkers, resolveInstances, type InstanceDecision } from './instances.js';

@@ -28,6 +28,27 @@ export function resolveInstances(spec: InstancesSpec, capacity: Capacity, worker
   return { count, reason: `${plural(count)}: ${cpuReason}; ${memoryReason}` };
 }
 
+/** A bare Node.js worker's resident memory, roughly: no more workers than the memory limit holds at this each. */
+export const MIN_WORKER_MEMORY = 40 * 1024 * 1024;
+/** Without max_workers: this many workers per CPU of the allowance, and at least MIN_MAX_WORKERS. */
+const WORKERS_PER_CPU = 4;
+const MIN_MAX_WORKERS = 16;
+
+/**
+ * The most workers an app may have (`-i`, `scale`): `max_workers` when set; otherwise
+ * four per CPU given, at least 16 (I/O-bound apps run more workers than CPUs), and no
+ * more than the memory limit holds at 40 MiB each. A bound, not a target: past it a
+ * typo (`scale app 100000`) would fork until the machine falls over.
+ */
+export function maxWorkers(capacity: Capacity, configured: number | undefined): { limit: number; reason: string } {
+  if (configured !== undefined) return { limit: configured, reason: 'max_workers' };
+  const byCpu = Math.max(MIN_MAX_WORKERS, Math.ceil(capacity.cpuAllowance * WORKERS_PER_CPU));
+  const byMemory = Math.max(1, Math.floor(capacity.memoryLimit / MIN_WORKER_MEMORY));
+  return byMemory < byCpu
+    ? { limit: byMemory, reason: `memory ${formatBytes(capacity.memoryLimit)} holds ${byMemory} at ${formatBytes(MIN_WORKER_MEMORY)} each` }
+    : { limit: byCpu, reason: `${WORKERS_PER_CPU} per CPU of ${describeCpu(capacity)}, at least ${MIN_MAX_WORKERS}` };
+}
+
 function describeCpu(capacity: Capacity): string {
   const allowance = Number.isInteger(capacity.cpuAllowance) ? String(capacity.cpuAllowance) : capacity.cpuAllowance.toFixed(1);
   switch (capacity.cpuLimitedBy) {

@@ -14,6 +14,7 @@ export interface AppFlags {
   expBackoffRestartDelay?: string;
   restartDelay?: string;
   killTimeout?: string;
+  killSignal?: string;
   listenTimeout?: string;
   reloadBatch?: string;
   waitReady?: boolean;
@@ -22,6 +23,7 @@ export interface AppFlags {
   heartbeatTimeout?: string;
   autoHeap?: boolean;
   workerMemory?: string;
+  maxWorkers?: string;
   execMode?: string;
 }
 
@@ -49,6 +51,7 @@ export function buildAppRequest(target: string | undefined, appArgs: readonly st
     exp_backoff_restart_delay: flags.expBackoffRestartDelay,
     restart_delay: flags.restartDelay,
     kill_timeout: flags.killTimeout,
+    kill_signal: flags.killSignal,
     listen_timeout: flags.listenTimeout,
     reload_batch: flags.reloadBatch,
     wait_ready: flags.waitReady,
@@ -57,6 +60,7 @@ export function buildAppRequest(target: string | undefined, appArgs: readonly st
     heartbeat_timeout: flags.heartbeatTimeout,
     auto_heap: flags.autoHeap,
     worker_memory: flags.workerMemory,
+    max_workers: flags.maxWorkers,
     env: Object.keys(variables).length > 0 ? variables : undefined,
   });
   const label = (field: string) =>

@@ -66,6 +66,7 @@ export function displayRows(app: AppOptions): [keyof AppOptions & string, string
     ['exp_backoff_restart_delay', ms(app.exp_backoff_restart_delay)],
     ['max_memory_restart', app.max_memory_restart === undefined ? '-' : formatBytes(app.max_memory_restart)],
     ['kill_timeout', ms(app.kill_timeout)],
+    ['kill_signal', app.kill_signal ?? 'SIGTERM, or SIGINT'],
     ['listen_timeout', ms(app.listen_timeout)],
     ['wait_ready', String(app.wait_ready)],
     ['shutdown_with_message', String(app.shutdown_with_message)],
@@ -74,5 +75,6 @@ export function displayRows(app: AppOptions): [keyof AppOptions & string, string
     ['uid', app.uid === undefined ? '-' : String(app.uid)],
     ['gid', app.gid === undefined ? '-' : String(app.gid)],
     ['worker_memory', formatBytes(app.worker_memory)],
+    ['max_workers', app.max_workers === undefined ? 'from CPUs and memory' : String(app.max_workers)],
   ];
 }

@@ -5,9 +5,15 @@ import { InvalidOptionError } from '../errors/index.js';
 import { colour, formatTable } from '../log/text-table.js';
 import type { AppSnapshot, ReloadResult, TimelineEvent } from '../supervisor/index.js';
 import { displayRows } from './config-command.js';
-import { dumpPath, forgetSaved } from './save-commands.js';
+import { dumpPath, supervisorLogPath } from '../home/paths.js';
+import { forgetSaved } from './save-commands.js';
 
 type Status = AppSnapshot & { supervisorPid: number; startedAt: number; script: string; execMode: string };
+
+/** How long `stop` waits past kill_timeout for a supervisor to be gone. */
+const STOP_MARGIN_MS = 5000;
+/** How long a command that starts workers (reload, restart, scale) waits for its supervisor's answer. */
+const LIFECYCLE_TIMEOUT_MS = 120_000;
 
 /** Stale and foreign sockets met on the way are reported on stderr. */
 export const notice = (message: string) => process.stderr.write(`${message}\n`);
@@ -33,8 +39,8 @@ export async function lsCommand(flags: { json?: boolean }): Promise<number> {
     return 0;
   }
   const header = ['app', 'slot', 'pid', 'state', 'uptime', 'restarts', 'cpu', 'memory', 'loop p99'];
-  const rows = statuses.flatMap((status) =>
-    status.workers.map((worker) => [
+  const rows = statuses.flatMap((status) => [
+    ...status.workers.map((worker) => [
       status.name,
       String(worker.slot),
       String(worker.pid),
@@ -45,12 +51,21 @@ export async function lsCommand(flags: { json?: boolean }): Promise<number> {
       worker.stats ? formatBytes(worker.stats.rss) : '-',
       worker.stats ? `${worker.stats.eventLoopDelay.p99} ms` : '-',
     ]),
-  );
+    // Slots left empty by a crash loop given up on: the app serves with fewer workers.
+    ...(status.degraded?.emptySlots ?? []).map((slot) => [status.name, String(slot), '-', 'errored', '-', '-', '-', '-', '-']),
+  ]);
   // On a terminal, the state says at a glance whether a worker serves.
-  const stateColour = { ready: 'green', starting: 'yellow', listening: 'yellow', draining: 'grey', exited: 'red' } as const;
+  const stateColour = { ready: 'green', starting: 'yellow', listening: 'yellow', draining: 'grey', exited: 'red', errored: 'red' } as const;
   const paint = (cell: string, column: number, raw: string) =>
     column === 3 && raw in stateColour ? colour(cell, stateColour[raw as keyof typeof stateColour]) : cell;
   process.stdout.write(`${formatTable(header, rows, paint)}\n`);
+  for (const status of statuses.filter((candidate) => candidate.degraded)) {
+    const { degraded, name } = status;
+    process.stdout.write(
+      `${name}: degraded, serving with ${status.workers.length} of ${status.workers.length + degraded!.emptySlots.length} workers: ${degraded!.reason} [${degraded!.code}]; ` +
+        `drover reload ${name} (after a fix) or drover restart ${name} tries again\n`,
+    );
+  }
   return 0;
 }
 
@@ -61,7 +76,7 @@ export async function reloadCommand(target: string, flags: { json?: boolean }): 
   const results: (ReloadResult & { name: string })[] = [];
   for (const app of apps) {
     // A reload waits for new workers (listen_timeout each): allow it the time.
-    const result = await callSupervisor<ReloadResult>(app.socket, 'POST', '/v1/reload', 120_000).catch((error: Error) => ({
+    const result = await callSupervisor<ReloadResult>(app.socket, 'POST', '/v1/reload', LIFECYCLE_TIMEOUT_MS).catch((error: Error) => ({
       ok: false,
       durationMs: 0,
       replaced: [],
@@ -87,19 +102,29 @@ export async function reloadCommand(target: string, flags: { json?: boolean }): 
  */
 export async function stopCommand(target: string, flags: { forget?: boolean } = {}): Promise<number> {
   const apps = await selectRunningApps(target, notice);
+  let stillRunning = 0;
   for (const app of apps) {
-    await callSupervisor(app.socket, 'POST', '/v1/stop');
-    const deadline = Date.now() + 60_000;
-    while ((await findRunningApps()).some((running) => running.name === app.name) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    const { killTimeoutMs } = await callSupervisor<{ killTimeoutMs: number }>(app.socket, 'POST', '/v1/stop');
+    // Every worker is gone by kill_timeout; the supervisor then closes its files and exits.
+    const waitMs = killTimeoutMs + STOP_MARGIN_MS;
+    const deadline = Date.now() + waitMs;
+    const running = async () => (await findRunningApps()).some((candidate) => candidate.name === app.name);
+    while ((await running()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (await running()) {
+      stillRunning += 1;
+      process.stderr.write(
+        `drover: ${app.name}: its supervisor is still there ${formatDuration(waitMs)} after the stop (kill_timeout ${formatDuration(killTimeoutMs)}); ` +
+          `drover ls shows it; its log is ${supervisorLogPath(app.name)}\n`,
+      );
+    } else {
+      process.stdout.write(`${app.name}: stopped\n`);
     }
-    process.stdout.write(`${app.name}: stopped\n`);
   }
   if (flags.forget) {
     const forgotten = forgetSaved(apps.map((app) => app.name));
     if (forgotten.length > 0) process.stdout.write(`removed from ${dumpPath()}: ${forgotten.join(', ')}\n`);
   }
-  return 0;
+  return stillRunning > 0 ? 1 : 0;
 }
 
 /**
@@ -111,26 +136,18 @@ export async function restartCommand(target: string, flags: { json?: boolean }):
   let failed = 0;
   const results = [];
   for (const app of apps) {
-    const before = await callSupervisor<Status>(app.socket, 'GET', '/v1/status');
-    const old = new Set(before.workers.map((worker) => worker.pid));
     const started = Date.now();
-    await callSupervisor(app.socket, 'POST', '/v1/restart');
-    // Up again: as many workers as before, every one new and ready.
-    const deadline = started + 120_000;
-    let status = before;
-    const up = () => status.workers.length >= before.workers.length && status.workers.every((worker) => !old.has(worker.pid) && worker.state === 'ready');
-    while (!up() && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      status = await callSupervisor<Status>(app.socket, 'GET', '/v1/status');
-    }
-    const ok = up();
+    // The supervisor answers once every slot is up again: each old worker drains first.
+    const outcome = await callSupervisor<{ restarting: number; notUp: number[] }>(app.socket, 'POST', '/v1/restart', LIFECYCLE_TIMEOUT_MS);
+    const status = await callSupervisor<Status>(app.socket, 'GET', '/v1/status');
+    const ok = outcome.notUp.length === 0;
     if (!ok) failed += 1;
-    results.push({ name: app.name, ok, durationMs: Date.now() - started, pids: status.workers.map((worker) => worker.pid) });
+    results.push({ name: app.name, ok, durationMs: Date.now() - started, pids: status.workers.map((worker) => worker.pid), notUp: outcome.notUp });
     if (!flags.json) {
       process.stdout.write(
         ok
           ? `${app.name}: restarted in ${formatDuration(Date.now() - started)}, ${status.workers.length} worker(s)\n`
-          : `${app.name}: not every worker was back within 120 s; see drover describe ${app.name}\n`,
+          : `${app.name}: worker${outcome.notUp.length > 1 ? 's' : ''} ${outcome.notUp.join(', ')} did not come back up; see drover describe ${app.name}\n`,
       );
     }
   }
@@ -180,7 +197,8 @@ export async function scaleCommand(target: string, change: string): Promise<numb
   const amount = Number(match[2]);
   const to = match[1] === '+' ? current + amount : match[1] === '-' ? current - amount : amount;
   if (to < 1) throw new InvalidOptionError([`scale: ${app!.name} would have ${to} workers; at least 1 (to run none, drover stop ${app!.name})`]);
-  const result = await callSupervisor<{ from: number; to: number }>(app!.socket, 'POST', `/v1/scale?to=${to}`);
+  // Answered once the new workers are up: allow them the time.
+  const result = await callSupervisor<{ from: number; to: number }>(app!.socket, 'POST', `/v1/scale?to=${to}`, LIFECYCLE_TIMEOUT_MS);
   process.stdout.write(`${app!.name}: scaled from ${result.from} to ${result.to} worker(s)\n`);
   return 0;
 }

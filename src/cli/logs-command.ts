@@ -3,12 +3,11 @@ import http from 'node:http';
 import path from 'node:path';
 import { callSupervisor, checkOwner, findRunningApps } from '../control/client.js';
 import { withSlotSuffix } from '../config/slot-path.js';
-import { droverHome } from '../control/paths.js';
+import { defaultLogFiles, logsDir, supervisorLogPath } from '../home/paths.js';
 import { DroverError, InvalidOptionError } from '../errors/index.js';
 import type { LogFiles } from '../log/app-output.js';
 import type { LogRecord } from '../log/line-format.js';
 import { notice } from './control-commands.js';
-import { defaultLogFiles, supervisorLogPath } from './start-command.js';
 
 interface LogsFlags {
   lines?: string;
@@ -55,8 +54,7 @@ export async function logsCommand(target: string | undefined, flags: LogsFlags):
 // The apps to show: one by name, or every running app and every app with logs.
 async function appLogs(target: string | undefined): Promise<AppLogs[]> {
   const running = await findRunningApps(notice);
-  const logsDir = path.join(droverHome(), 'logs');
-  const files = existsSync(logsDir) ? readdirSync(logsDir) : [];
+  const files = existsSync(logsDir()) ? readdirSync(logsDir()) : [];
   // <app>.log, <app>.out.log, <app>.err.log, and per-worker <app>.out-1.log.
   const logged = files.flatMap((file) => /^(.+?)(?:\.(?:out|err)(?:-\d+)?)?\.log$/.exec(file)?.[1] ?? []);
   const names = [...new Set([...running.map((app) => app.name), ...logged])].sort();

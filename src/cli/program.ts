@@ -29,6 +29,7 @@ function appOptions(command: Command): Command {
     .option('--exp-backoff-restart-delay <ms>', `first restart delay; x1.5 per crash, capped at 15 s (default: ${APP_DEFAULTS.exp_backoff_restart_delay})`)
     .option('--restart-delay <ms>', 'a fixed restart delay instead of the backoff (default: 0)')
     .option('--kill-timeout <ms>', `how long a draining worker may take before SIGKILL (default: ${APP_DEFAULTS.kill_timeout})`)
+    .option('--kill-signal <signal>', "the signal the app's own handlers hear on stop, reload and scale-down (default: SIGTERM, or SIGINT if it listens only for that)")
     .option('--listen-timeout <ms>', `warn when a worker is not listening after this long (default: ${APP_DEFAULTS.listen_timeout})`)
     .option('--wait-ready', "a worker is up when it calls process.send('ready') (or ready() from drover/worker), not when it listens")
     .option('--max-memory-restart <size>', 'replace a worker whose RSS goes over this, e.g. 300M (successor first, then drain)')
@@ -36,6 +37,7 @@ function appOptions(command: Command): Command {
     .option('--heartbeat-timeout <ms>', `kill and replace a worker silent for this long (default: ${APP_DEFAULTS.heartbeat_timeout})`)
     .option('--auto-heap', "give each worker --max-old-space-size from the memory limit shared by the workers, unless node args set one")
     .option('--reload-batch <n>', `workers a rolling reload replaces at once (default: ${APP_DEFAULTS.reload_batch})`)
+    .option('--max-workers <n>', 'the most workers -i and drover scale may ask for (default: 4 per CPU, at least 16, no more than the memory limit holds at 40M each)')
     .option('--worker-memory <size>', `memory one worker is assumed to need, for 'auto' (default: ${APP_DEFAULTS.worker_memory / 1024 ** 2}M)`);
 }
 

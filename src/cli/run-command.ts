@@ -1,5 +1,7 @@
-import { detectCapacity, resolveInstances, type Capacity, type InstanceDecision } from '../capacity/index.js';
+import { detectCapacity, maxWorkers, resolveInstances, type Capacity, type InstanceDecision } from '../capacity/index.js';
 import { loadApps, type AppOptions, type OptionOrigin } from '../config/index.js';
+import { InvalidOptionError } from '../errors/index.js';
+import { SOCKET_PATH_MAX, socketPath } from '../home/paths.js';
 import { consoleOutput } from '../log/reporter.js';
 import { buildAppRequest, type AppFlags } from './app-request.js';
 import { superviseApps, type SupervisionPlan } from './supervise.js';
@@ -15,9 +17,22 @@ export async function planApps(target: string | undefined, appArgs: string[], fl
   for (const warning of loaded.warnings) consoleOutput.warn(`[drover] warning: ${warning}`);
   const capacity = detectCapacity();
   const apps = loaded.apps.map((app, i) => {
+    const socket = socketPath(app.name);
+    if (Buffer.byteLength(socket) > SOCKET_PATH_MAX) {
+      throw new InvalidOptionError([
+        `${app.name}: its control socket ${socket} would be ${Buffer.byteLength(socket)} bytes, more than the ${SOCKET_PATH_MAX} a Unix socket path may have; give the app a shorter name, or set DROVER_HOME to a shorter folder`,
+      ]);
+    }
     const decision = decideWorkers(app, loaded.origins[i]!, capacity, flags.instances === undefined);
+    const max = maxWorkers(capacity, app.max_workers);
+    if (decision.count > max.limit) {
+      throw new InvalidOptionError([
+        `${app.name}: ${decision.count} workers (${decision.reason.replace(/^\d+ workers?: /, '')}) is more than max_workers ${max.limit} (${max.reason}); ` +
+          'ask for fewer, or set max_workers (--max-workers) if you mean it',
+      ]);
+    }
     const heap = app.auto_heap ? heapLimitMb(capacity, decision.count) : undefined;
-    return { app, count: decision.count, reason: decision.reason, heapLimitMb: heap };
+    return { app, count: decision.count, reason: decision.reason, heapLimitMb: heap, maxWorkers: max.limit, maxWorkersReason: max.reason };
   });
   const command = { argv: process.argv.slice(2), cwd: process.cwd(), env: process.env as Record<string, string> };
   return { apps, stats: flags.stats === true, command };

@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { callSupervisor, findRunningApps } from '../control/client.js';
-import { droverHome } from '../control/paths.js';
+import { findRunningApps } from '../control/client.js';
+import { droverHome, dumpPath, startRecordPath } from '../home/paths.js';
+import { privateHome, writePrivateFile } from '../home/private-files.js';
 import { DroverError } from '../errors/index.js';
 
 const CLI = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -17,17 +18,23 @@ interface SavedApp {
   env: Record<string, string>;
 }
 
-/** The file `save` writes and `resurrect` reads (mode 0600: it holds environments). */
-export function dumpPath(): string {
-  return path.join(droverHome(), 'dump.json');
-}
-
-/** `drover save`: write how every running app was started. */
+/**
+ * `drover save`: write how every running app was started. Each supervisor keeps that
+ * in its start record ($DROVER_HOME/apps/<app>.json, 0600), environment and all; the
+ * control API only ever shows it masked.
+ */
 export async function saveCommand(): Promise<number> {
   const apps = await findRunningApps();
-  const saved = await Promise.all(apps.map((app) => callSupervisor<SavedApp>(app.socket, 'GET', '/v1/command')));
-  mkdirSync(droverHome(), { recursive: true });
-  writeFileSync(dumpPath(), `${JSON.stringify({ version: 1, apps: saved }, null, 2)}\n`, { mode: 0o600 });
+  privateHome();
+  const saved = apps.flatMap((app) => {
+    try {
+      return [JSON.parse(readFileSync(startRecordPath(app.name), 'utf8')) as SavedApp];
+    } catch (error) {
+      process.stderr.write(`drover: ${app.name}: not saved: its start record ${startRecordPath(app.name)} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})\n`);
+      return [];
+    }
+  });
+  writePrivateFile(dumpPath(), `${JSON.stringify({ version: 1, apps: saved }, null, 2)}\n`);
   process.stdout.write(`saved ${saved.length} app(s) to ${dumpPath()}: ${saved.map((app) => app.name).join(', ') || 'none'}\n`);
   return 0;
 }
@@ -38,7 +45,7 @@ export function forgetSaved(names: string[]): string[] {
   const dump = JSON.parse(readFileSync(dumpPath(), 'utf8')) as { version: number; apps: SavedApp[] };
   const forgotten = dump.apps.filter((app) => names.includes(app.name)).map((app) => app.name);
   if (forgotten.length === 0) return [];
-  writeFileSync(dumpPath(), `${JSON.stringify({ ...dump, apps: dump.apps.filter((app) => !names.includes(app.name)) }, null, 2)}\n`, { mode: 0o600 });
+  writePrivateFile(dumpPath(), `${JSON.stringify({ ...dump, apps: dump.apps.filter((app) => !names.includes(app.name)) }, null, 2)}\n`);
   return forgotten;
 }
 

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { closeSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { callSupervisor, findRunningApps } from '../control/client.js';
-import { droverHome, socketPath } from '../control/paths.js';
+import { defaultLogFiles, logsDir, socketPath, supervisorLogPath } from '../home/paths.js';
+import { openForAppend, privateDir } from '../home/private-files.js';
 import type { AppOptions } from '../config/index.js';
-import { DroverError } from '../errors/index.js';
+import { DroverError, isDroverError } from '../errors/index.js';
 import { AppOutput } from '../log/app-output.js';
 import type { AppSnapshot } from '../supervisor/index.js';
 import type { AppFlags } from './app-request.js';
@@ -20,16 +20,6 @@ const SUPERVISOR_ENTRY = fileURLToPath(new URL('./supervise-main.js', import.met
 // log lines/s, for about 1.5 points more CPU at that rate (bench/soak.js). Lite mode
 // turns off WebAssembly, which says so on stderr unless asked for.
 const SUPERVISOR_NODE_ARGS = ['--lite-mode', '--no-expose-wasm'];
-
-/** Where a background supervisor's own lines (starts, crashes, restarts) go. */
-export function supervisorLogPath(name: string): string {
-  return path.join(droverHome(), 'logs', `${name}.log`);
-}
-
-/** A background app's stdout and stderr files, unless its config names others (PM2's ~/.pm2/logs). */
-export function defaultLogFiles(name: string): { out: string; err: string } {
-  return { out: path.join(droverHome(), 'logs', `${name}.out.log`), err: path.join(droverHome(), 'logs', `${name}.err.log`) };
-}
 
 // A background app has no terminal: what its config does not send to a file goes to
 // $DROVER_HOME/logs/<app>.out.log and .err.log, every worker's lines in one file each.
@@ -48,9 +38,10 @@ function withDefaultLogFiles(app: AppOptions): AppOptions {
 async function checkLogFiles(app: AppOptions, count: number): Promise<void> {
   const log = supervisorLogPath(app.name);
   try {
-    mkdirSync(path.dirname(log), { recursive: true });
-    closeSync(openSync(log, 'a'));
+    privateDir(logsDir());
+    closeSync(openForAppend(log));
   } catch (error) {
+    if (isDroverError(error)) throw error;
     throw new DroverError('DROVER_E_LOG_FILE', `${app.name}: cannot write the supervisor log ${log}: ${(error as Error).message}`, { cause: error });
   }
   const output = new AppOutput(app);
@@ -82,7 +73,7 @@ export async function startCommand(target: string | undefined, appArgs: string[]
   for (const appPlan of apps) {
     const { app } = appPlan;
     const log = supervisorLogPath(app.name);
-    const fd = openSync(log, 'a');
+    const fd = openForAppend(log);
     // One supervisor per app; `drover save` records how to start it again.
     const only = plan.apps.length > 1 || runArgs.includes('--only') ? ['--only', app.name] : [];
     const own: SupervisionPlan = { apps: [appPlan], stats: false, command: { ...plan.command, argv: ['run', ...runArgs, ...only] } };
@@ -107,6 +98,7 @@ async function waitUntilUp(name: string, pid: number, timeoutMs: number): Promis
   while (Date.now() < deadline) {
     if (!isRunning(pid)) return 'its supervisor exited';
     const status = await callSupervisor<AppSnapshot & { supervisorPid: number }>(socketPath(name), 'GET', '/v1/status', 1000).catch(() => undefined);
+    if (status?.supervisorPid === pid && status.degraded) return `degraded: ${status.degraded.reason}`;
     if (status && status.supervisorPid === pid && status.workers.length > 0 && status.workers.every((w) => w.state === 'ready')) return 'up';
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

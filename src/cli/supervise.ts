@@ -1,9 +1,10 @@
 import type { AppOptions } from '../config/app-schema.js';
-import { serveControlApi, type StartCommand } from '../control/server.js';
+import type { Server } from 'node:http';
+import { closeControlApi, serveControlApi, type StartCommand } from '../control/server.js';
 import { isDroverError } from '../errors/index.js';
-import { consoleOutput, reportSupervisor, type Output } from '../log/reporter.js';
+import { consoleOutput, onOutputProblem, reportSupervisor, type Output } from '../log/reporter.js';
 import { formatStatsTable } from '../log/stats-table.js';
-import { Supervisor } from '../supervisor/index.js';
+import { Supervisor, type SupervisorResult } from '../supervisor/index.js';
 
 // The supervising half of `drover run`, apart from the option parsing and validation
 // (commander, zod) of the other half, so that a background supervisor started by
@@ -16,6 +17,9 @@ export interface AppPlan {
   /** The line that explains the count. */
   reason: string;
   heapLimitMb: number | undefined;
+  /** The most workers `scale` may ask for, and how that was arrived at. */
+  maxWorkers: number;
+  maxWorkersReason: string;
 }
 
 /** Everything a supervisor process needs: what `drover run` validated, and how to start it again. */
@@ -25,25 +29,46 @@ export interface SupervisionPlan {
   command: StartCommand;
 }
 
+// As PID 1 (a container's entry point) a process inherits every orphan in its
+// namespace, and must reap them. Node.js has no way to wait for processes it did not
+// start, so the app's grandchildren that outlive their parents would stay as zombies.
+const PID1_WARNING =
+  '[drover] running as PID 1: Node.js cannot reap orphaned processes, so any that the app\'s own child processes leave behind stay as zombies; ' +
+  'run drover under an init: docker run --init, or tini or dumb-init as the ENTRYPOINT (signals and drains work the same)';
+
 /** Supervise the planned apps until a signal or until no worker is left. Returns the exit code. */
 export async function superviseApps(plan: SupervisionPlan): Promise<number> {
-  const apps = plan.apps.map(({ app, count, reason, heapLimitMb }) => {
-    const supervisor = new Supervisor(app, { heapLimitMb });
+  const apps = plan.apps.map(({ app, count, reason, heapLimitMb, maxWorkers, maxWorkersReason }) => {
+    const supervisor = new Supervisor(app, { heapLimitMb, maxWorkers, maxWorkersReason });
     // Every log file opens before any app starts: a bad path stops everything cleanly.
     supervisor.prepare(count);
     return { supervisor, count, reason };
   });
 
-  // Each app's control socket (drover ls / reload / stop); a name already running stops us here.
-  for (const { supervisor } of apps) {
-    const name = supervisor.app.name;
-    const onStale = () => consoleOutput.warn(`[drover] ${name}: removed a stale control socket left by a killed supervisor`);
-    await serveControlApi(supervisor, plan.command, onStale).catch((error: Error) => {
-      if (isDroverError(error)) throw error;
-      // The app runs without it; only ls/reload/stop cannot reach it.
-      consoleOutput.warn(`[drover] ${name}: no control socket (${error.message}); drover ls, reload and stop will not see this app`);
-    });
+  // Each app's control socket (drover ls / reload / stop); a name already running stops
+  // us here, and the sockets opened before it close again: nothing is left running.
+  const servers: { server: Server; name: string }[] = [];
+  try {
+    for (const { supervisor } of apps) {
+      const name = supervisor.app.name;
+      const onStale = () => consoleOutput.warn(`[drover] ${name}: removed a stale control socket left by a killed supervisor`);
+      const server = await serveControlApi(supervisor, plan.command, onStale).catch((error: Error) => {
+        if (isDroverError(error)) throw error;
+        // The app runs without it; only ls/reload/stop cannot reach it.
+        consoleOutput.warn(`[drover] ${name}: no control socket (${error.message}); drover ls, reload and stop will not see this app`);
+        return undefined;
+      });
+      if (server) servers.push({ server, name });
+    }
+  } catch (error) {
+    await Promise.all([...servers.map(({ server, name }) => closeControlApi(server, name)), ...apps.map(({ supervisor }) => supervisor.output.close())]);
+    throw error;
   }
+
+  if (process.pid === 1) consoleOutput.warn(PID1_WARNING);
+
+  // Our own log failing (a full disk) is told to every app's timeline; it stops nothing.
+  const unsubscribe = onOutputProblem((message) => apps.forEach(({ supervisor }) => supervisor.warn(message)));
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -68,19 +93,35 @@ export async function superviseApps(plan: SupervisionPlan): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGUSR2', onReload);
   process.on('SIGHUP', onReload);
-  const results = await Promise.all(
-    apps.map(({ supervisor, count, reason }) => {
-      const mode = supervisor.app.exec_mode === 'fork' ? ' (fork mode)' : '';
-      consoleOutput.info(`[drover] ${supervisor.app.name}: ${reason}${mode}`);
-      reportSupervisor(supervisor, followedOutput(supervisor));
-      return supervisor.run(count);
-    }),
-  );
-  statsTimers.forEach(clearInterval);
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
-  process.off('SIGUSR2', onReload);
-  process.off('SIGHUP', onReload);
+  // Start-up is all or nothing: an app that ends before all its workers are up (a crash
+  // loop, a port in use) stops the apps started with it.
+  const startFailed = (failed: Supervisor) => {
+    for (const { supervisor } of apps) if (supervisor !== failed) supervisor.stop(`${failed.app.name} did not start`);
+  };
+  let results: SupervisorResult[];
+  try {
+    results = await Promise.all(
+      apps.map(({ supervisor, count, reason }) => {
+        const mode = supervisor.app.exec_mode === 'fork' ? ' (fork mode)' : '';
+        consoleOutput.info(`[drover] ${supervisor.app.name}: ${reason}${mode}`);
+        reportSupervisor(supervisor, followedOutput(supervisor));
+        let up = false;
+        supervisor.once('ready', () => (up = true));
+        if (apps.length > 1) supervisor.once('give-up', () => !up && startFailed(supervisor));
+        return supervisor.run(count).then((result) => {
+          if (!up && apps.length > 1) startFailed(supervisor);
+          return result;
+        });
+      }),
+    );
+  } finally {
+    unsubscribe();
+    statsTimers.forEach(clearInterval);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGUSR2', onReload);
+    process.off('SIGHUP', onReload);
+  }
   return Math.max(0, ...results.map((result) => result.exitCode));
 }
 

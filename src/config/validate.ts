@@ -13,8 +13,10 @@ import {
   type ParsedApp,
 } from './app-schema.js';
 import { closestMatch } from './closest.js';
+import { whyNotNode } from './script-kind.js';
 import { hasTypeScriptLoader, typeScriptSupport } from './typescript.js';
 import { resolveGroupId, resolveUserId } from './users.js';
+import { formatDuration } from './units.js';
 
 /** How a field is named to the user: `--max-restarts` on the CLI, `apps[0].max_restarts` in a file. */
 export type FieldLabel = (field: string) => string;
@@ -92,8 +94,10 @@ function resolveApp(parsed: ParsedApp, selectedEnv: Record<string, string>, opti
   }
   const script = path.resolve(cwd, parsed.script);
   checkScript(script, parsed.script, parsed.interpreter, label);
-  let name = parsed.name ?? path.basename(script).replace(/\.[^.]+$/, '');
+  // A name taken from the file name is made safe; one given must be safe already.
+  let name = parsed.name ?? (path.basename(script).replace(/\.[^.]+$/, '').replace(/[^\w.@+-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'app');
   if (parsed.append_env_to_name && options.envName) name = `${name}-${options.envName}`;
+  checkName(name, label);
 
   const pm2 = options.pm2Defaults === true;
   const instances = parsed.instances ?? (pm2 ? PM2_FILE_DEFAULTS.instances : APP_DEFAULTS.instances);
@@ -123,12 +127,27 @@ function resolveApp(parsed: ParsedApp, selectedEnv: Record<string, string>, opti
     exp_backoff_restart_delay:
       parsed.exp_backoff_restart_delay ?? (parsed.restart_delay !== undefined ? 0 : APP_DEFAULTS.exp_backoff_restart_delay),
     max_memory_restart: parsed.max_memory_restart,
-    logs: resolveLogs(parsed, cwd),
-    pid_file: parsed.pid_file === undefined ? undefined : path.resolve(cwd, parsed.pid_file),
+    kill_signal: parsed.kill_signal,
+    max_workers: parsed.max_workers,
+    logs: resolveLogs(parsed, cwd, label),
+    pid_file: parsed.pid_file === undefined ? undefined : checkFilePath(path.resolve(cwd, parsed.pid_file), label('pid_file')),
     uid: parsed.uid === undefined ? undefined : resolveUserId(parsed.uid, label('uid')),
     gid: parsed.gid === undefined ? undefined : resolveGroupId(parsed.gid, label('gid')),
   };
+  checkHeartbeat(app, label);
   return Object.freeze(app);
+}
+
+// A worker reports every stats_interval, and a report may wait up to one more interval
+// for the app's health check: a heartbeat_timeout shorter than two intervals kills
+// healthy workers.
+function checkHeartbeat(app: AppOptions, label: FieldLabel): void {
+  if (app.stats_interval === 0 || app.heartbeat_timeout > 2 * app.stats_interval) return;
+  throw new InvalidOptionError([
+    `${label('heartbeat_timeout')}: ${formatDuration(app.heartbeat_timeout)} must be more than twice ${label('stats_interval')} ` +
+      `(${formatDuration(app.stats_interval)}): a worker reports once per interval, and a report may wait one more for the health check; ` +
+      `raise heartbeat_timeout above ${formatDuration(2 * app.stats_interval)}, or lower stats_interval`,
+  ]);
 }
 
 // A .ts script runs with no loader configured: Node's type stripping where it has it,
@@ -141,7 +160,39 @@ function withTypeScriptLoader(script: string, nodeArgs: string[]): string[] {
 }
 
 // PM2 spells "discard" as "/dev/null" or "NULL"; `disable_logs` discards everything.
-function resolveLogs(parsed: ParsedApp, cwd: string): LogOptions {
+/** The most characters in an app's name: it names files and a socket, and shows in every table. */
+export const NAME_MAX = 64;
+const NAME = /^[A-Za-z0-9][\w.@+-]*$/;
+
+// An app's name becomes a socket, log file names and a command-line argument: a slash
+// would put them elsewhere (and hide the app from ls and stop), 'all' would be taken
+// for every app.
+function checkName(name: string, label: FieldLabel): void {
+  const problem =
+    name === 'all'
+      ? "'all' stands for every app in drover's commands"
+      : name.length > NAME_MAX
+        ? `it has ${name.length} characters, more than ${NAME_MAX}`
+        : !NAME.test(name)
+          ? 'it may only have letters, digits and . _ - @ +, and must start with a letter or digit'
+          : undefined;
+  if (problem) throw new InvalidOptionError([`${label('name')}: ${problem}, got ${describeValue(name)}`]);
+}
+
+// /proc and /sys hold no files a log can go to (creating folders there never ends),
+// and /dev only devices: of those, a log may go to /dev/null, /dev/stdout or /dev/stderr.
+const DEVICE_FILES = new Set(['/dev/null', '/dev/stdout', '/dev/stderr']);
+function checkFilePath(file: string, field: string): string {
+  const top = file.split('/')[1];
+  if (top === 'proc' || top === 'sys' || (top === 'dev' && !DEVICE_FILES.has(file))) {
+    throw new InvalidOptionError([
+      `${field}: ${file} is under /${top}, where files cannot be created; give a path on a real file system${top === 'dev' ? ' (or /dev/null, /dev/stdout, /dev/stderr)' : ''}`,
+    ]);
+  }
+  return file;
+}
+
+function resolveLogs(parsed: ParsedApp, cwd: string, label: FieldLabel): LogOptions {
   const discard = parsed.disable_logs === true;
   const file = (value: string | boolean | undefined): string | undefined => {
     if (discard) return '/dev/null';
@@ -149,10 +200,14 @@ function resolveLogs(parsed: ParsedApp, cwd: string): LogOptions {
     if (value === true) return undefined;
     return value === 'NULL' || value === '/dev/null' ? '/dev/null' : path.resolve(cwd, value);
   };
+  const checked = (value: string | boolean | undefined, field: string) => {
+    const resolved = file(value);
+    return resolved === undefined ? undefined : checkFilePath(resolved, label(field));
+  };
   return Object.freeze({
-    out_file: file(parsed.out_file),
-    error_file: file(parsed.error_file),
-    log_file: file(parsed.log_file),
+    out_file: checked(parsed.out_file, 'out_file'),
+    error_file: checked(parsed.error_file, 'error_file'),
+    log_file: checked(parsed.log_file, 'log_file'),
     merge_logs: parsed.merge_logs ?? APP_DEFAULTS.merge_logs,
     date_format: parsed.log_date_format ?? (parsed.time ? 'ISO' : undefined),
     json: parsed.log_type === 'json',
@@ -164,8 +219,6 @@ function resolveLogs(parsed: ParsedApp, cwd: string): LogOptions {
   });
 }
 
-const NODE_SCRIPT = /\.(c|m)?(j|t)s$/;
-
 function checkScript(script: string, given: string, interpreter: string | undefined, label: FieldLabel): void {
   if (interpreter !== undefined && !/(^|\/)node(js)?(\.exe)?$/.test(interpreter)) {
     throw new DroverError(
@@ -176,10 +229,11 @@ function checkScript(script: string, given: string, interpreter: string | undefi
   if (!existsSync(script) || !statSync(script).isFile()) {
     throw new DroverError('DROVER_E_SCRIPT_NOT_FOUND', `script not found: ${given} (looked for ${script})`);
   }
-  if (!NODE_SCRIPT.test(script)) {
+  const why = whyNotNode(script);
+  if (why !== undefined) {
     throw new DroverError(
       'DROVER_E_UNSUPPORTED_SCRIPT',
-      `${given}: drover runs Node.js scripts (.js, .cjs, .mjs, .ts, .cts, .mts); run other programs with their own supervisor`,
+      `${given}: drover runs Node.js scripts (.js, .cjs, .mjs, .ts, .cts, .mts) and files whose #! line runs node, and ${why}; run other programs with their own supervisor`,
     );
   }
 }

@@ -2,7 +2,7 @@ import { existsSync, lstatSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { DroverError } from '../errors/index.js';
-import { socketsDir } from './paths.js';
+import { socketsDir } from '../home/paths.js';
 
 /** How long the CLI waits for a supervisor's answer: a dead one must not hang it. */
 export const CONTROL_TIMEOUT_MS = 5000;

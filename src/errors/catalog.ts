@@ -55,6 +55,10 @@ export const ERROR_CATALOG = {
     summary: 'A control socket in $DROVER_HOME belongs to another user; drover does not talk to it.',
     exitCode: 2,
   },
+  DROVER_E_HOME_UNSAFE: {
+    summary: '$DROVER_HOME (or a folder in it) belongs to another user, may be written by others, or is a symbolic link.',
+    exitCode: 2,
+  },
   DROVER_E_SUPERVISOR_UNREACHABLE: {
     summary: "A supervisor did not answer a command in time, or died during it.",
     exitCode: 1,

@@ -1,14 +1,30 @@
-// The messages drover's supervisor and worker runtime exchange over the cluster IPC
-// channel. The app may use the same channel (process.send), so every message of ours
-// carries the `drover` tag and everything else is left alone.
+// The messages drover's supervisor and worker runtime exchange over the worker's IPC
+// channel. The app shares that channel (process.send, process.on('message')), so
+// drover's messages travel as Node's internal messages, as node:cluster's own do:
+// a `cmd` starting with `NODE_` makes Node emit them as 'internalMessage' on both
+// sides, never as 'message'. The app never sees drover's protocol, and nothing the
+// app sends is ever read as drover's (apart from PM2's 'ready', which is meant for us).
 
-export const PROTOCOL_TAG = 'drover';
-
-/** Set by the supervisor in each worker's environment; the worker runtime removes it at once. */
-export const RUNTIME_MARKER = 'DROVER_RUNTIME';
-/** The stats interval in ms, passed to the worker runtime the same way; 0 turns reports off. */
-export const STATS_INTERVAL_VARIABLE = 'DROVER_STATS_INTERVAL';
+/** The `cmd` of every drover message; Node reserves the NODE_ prefix for internal messages. */
+export const PROTOCOL_CMD = 'NODE_DROVER';
 export const PROTOCOL_VERSION = 1;
+
+/**
+ * Set by the supervisor in each worker's environment: the runtime's settings as JSON.
+ * The worker runtime reads and removes it at once, so the app's own children never
+ * inherit it.
+ */
+export const RUNTIME_VARIABLE = 'DROVER_RUNTIME';
+
+/** What the worker runtime is told at start. */
+export interface RuntimeSettings {
+  /** How often to report figures (the heartbeat), ms; 0 turns reports off. */
+  statsInterval: number;
+  /** The app's kill_timeout: how long a worker whose supervisor is gone may drain. */
+  killTimeout: number;
+  /** The signal the app hears when drover stops it (kill_signal); undefined: the one it listens for. */
+  killSignal: string | undefined;
+}
 
 /** An error as it crosses the process boundary. */
 export interface SerializedError {
@@ -54,15 +70,25 @@ export interface WorkerStats {
 }
 
 export type WorkerMessage =
+  /**
+   * The runtime is listening for drover's messages. Messages that arrive before a
+   * listener is attached are lost (Node does not keep them), and the runtime loads
+   * while the worker's event loop already runs: the supervisor sends nothing before this.
+   */
+  | { type: 'online' }
   /** Figures for the last interval: also the heartbeat. */
   | { type: 'stats'; stats: WorkerStats }
   /** One of the app's servers is listening. */
   | { type: 'listening'; address: ListenAddress }
   /** An exception is about to kill the worker; sent before Node prints it. */
   | { type: 'fatal'; error: SerializedError }
-  /** The drain began: what is still open. */
+  /**
+   * The drain began: the worker's listeners are closed, and this is what is still
+   * open. A request: the supervisor's `ack` comes after everything node:cluster had
+   * already sent this worker, so from then on no connection can be on its way to it.
+   */
   | { type: 'draining'; report: DrainReport }
-  /** Everything closed; the worker exits next. Replies to `shutdown`. */
+  /** Everything closed; the worker exits next. */
   | { type: 'drained'; report: DrainReport };
 
 export type SupervisorMessage =
@@ -72,29 +98,21 @@ export type SupervisorMessage =
    * shutdown_with_message).
    */
   | { type: 'shutdown'; reason: 'stop' | 'reload' | 'scale' | 'restart'; notifyApp: boolean }
-  /**
-   * Answers `drained`: the worker may exit. Messages on the channel arrive in order,
-   * so by now node:cluster has handled the worker's "server closed" and every
-   * connection it had already sent the worker has reached it (and been handed back).
-   */
-  | { type: 'exit' };
+  /** The answer to a request (its `seq` in `ack`). */
+  | { type: 'ack' };
 
-/** The envelope around either side's messages: tag, version and a sequence number. */
+/** Either side's message on the wire: the internal `cmd`, the version and a sequence number. */
 export type Envelope<M> = M & {
-  [PROTOCOL_TAG]: typeof PROTOCOL_VERSION;
+  cmd: typeof PROTOCOL_CMD;
+  v: typeof PROTOCOL_VERSION;
   seq: number;
   /** The `seq` of the message this one answers. */
   ack?: number;
 };
 
-export function isEnvelope<M extends { type: string }>(value: unknown): value is Envelope<M> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as Record<string, unknown>)[PROTOCOL_TAG] === PROTOCOL_VERSION &&
-    typeof (value as Record<string, unknown>).type === 'string' &&
-    typeof (value as Record<string, unknown>).seq === 'number'
-  );
+/** Whether a raw internal message is drover's (its payload still unchecked). */
+export function isDroverMessage(value: unknown): value is { cmd: typeof PROTOCOL_CMD } & Record<string, unknown> {
+  return typeof value === 'object' && value !== null && (value as Record<string, unknown>).cmd === PROTOCOL_CMD;
 }
 
 export function serializeError(error: unknown): SerializedError {

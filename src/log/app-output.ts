@@ -29,9 +29,12 @@ export class AppOutput {
   // By the path written to; `of` is the configured path it stands for (app-out.log for app-out-1.log).
   readonly #streams = new Map<string, { file: RotatingFile; of: string }>();
   readonly #followers = new Set<(record: LogRecord) => void>();
+  readonly #onProblem: (message: string) => void;
 
-  constructor(app: AppOptions) {
+  /** `onProblem` hears when a file cannot be written or rotated, and when it can again. */
+  constructor(app: AppOptions, onProblem: (message: string) => void = () => undefined) {
     this.#app = app;
+    this.#onProblem = onProblem;
   }
 
   /** Open (or create) the files for these slots; throws DROVER_E_LOG_FILE when one cannot be written. */
@@ -98,13 +101,15 @@ export class AppOutput {
     try {
       mkdirSync(path.dirname(target), { recursive: true });
       const { rotate_size, rotate_daily, rotate_keep, compress } = this.#app.logs;
-      const stream = new RotatingFile(target, { maxSize: rotate_size, daily: rotate_daily, keep: rotate_keep, compress });
+      const stream = new RotatingFile(target, { maxSize: rotate_size, daily: rotate_daily, keep: rotate_keep, compress }, this.#onProblem);
       this.#streams.set(target, { file: stream, of: file });
       return stream;
     } catch (error) {
-      throw new DroverError('DROVER_E_LOG_FILE', `${this.#app.name}: cannot write the log file ${target}: ${(error as Error).message}`, {
-        cause: error,
-      });
+      const why =
+        (error as NodeJS.ErrnoException).code === 'ELOOP'
+          ? 'it is a symbolic link, and drover does not follow links for the files it writes; give the real path'
+          : (error as Error).message;
+      throw new DroverError('DROVER_E_LOG_FILE', `${this.#app.name}: cannot write the log file ${target}: ${why}`, { cause: error });
     }
   }
 }

@@ -52,6 +52,11 @@ export interface WorkerSnapshot {
 export interface AppSnapshot {
   name: string;
   workers: WorkerSnapshot[];
+  /**
+   * Set when a crash loop was given up on while other workers still serve: the app
+   * runs with fewer workers than asked until a reload or restart brings them back.
+   */
+  degraded: { reason: string; code: string; emptySlots: number[] } | undefined;
   restarts: Record<RestartReason, number>;
   totals: { rss: number; requestsServed: number; requestsInFlight: number; connections: number };
 }
@@ -98,5 +103,7 @@ export interface SupervisorEvents {
   restarting: [workers: WorkerInfo[]];
   'reload-replaced': [replaced: ReplacedSlot];
   'reload-end': [result: ReloadResult];
+  /** Something went wrong that does not stop the app (a pid or log file), or came right again. */
+  warning: [message: string];
   exit: [result: SupervisorResult];
 }

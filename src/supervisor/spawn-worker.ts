@@ -1,7 +1,8 @@
 import { fork, type ChildProcess, type StdioOptions } from 'node:child_process';
 import cluster from 'node:cluster';
+import { EventEmitter } from 'node:events';
 import type { AppOptions } from '../config/index.js';
-import { RUNTIME_MARKER, STATS_INTERVAL_VARIABLE } from '../ipc/messages.js';
+import { RUNTIME_VARIABLE, type RuntimeSettings } from '../ipc/messages.js';
 
 // The worker runtime is preloaded into every worker; the app's script stays the main module.
 const RUNTIME_URL = new URL('../worker/runtime.js', import.meta.url).href;
@@ -12,18 +13,45 @@ export function workerEnv(app: AppOptions, slot: number): Record<string, string>
     ...app.env,
     [app.instance_var]: String(slot),
     DROVER_APP_NAME: app.name,
-    [RUNTIME_MARKER]: '1',
-    [STATS_INTERVAL_VARIABLE]: String(app.stats_interval),
+    [RUNTIME_VARIABLE]: JSON.stringify(runtimeSettings(app)),
   };
   if (app.increment_var) env[app.increment_var] = String(Number(app.env[app.increment_var]) + slot);
   return env;
 }
 
+/** What the worker runtime is told: how often to report, and how it stops. */
+function runtimeSettings(app: AppOptions): RuntimeSettings {
+  return { statsInterval: app.stats_interval, killTimeout: app.kill_timeout, killSignal: app.kill_signal };
+}
+
 /**
  * Start one worker: in cluster mode through node:cluster, so that it shares the app's
- * port; in fork mode as a plain child process that binds its own.
+ * port; in fork mode as a plain child process that binds its own. Never throws: a
+ * process that cannot be started is a ChildProcess without a pid that emits 'error',
+ * which the supervisor counts as a worker that exited on start.
  */
 export function spawnWorker(app: AppOptions, slot: number, pipeStdout: boolean, heapLimitMb?: number): ChildProcess {
+  try {
+    return startProcess(app, slot, pipeStdout, heapLimitMb);
+  } catch (error) {
+    return unstarted(error);
+  }
+}
+
+function unstarted(error: unknown): ChildProcess {
+  const child = Object.assign(new EventEmitter(), {
+    pid: undefined,
+    connected: false,
+    stdout: null,
+    stderr: null,
+    send: () => false,
+    kill: () => false,
+  });
+  process.nextTick(() => child.emit('error', error));
+  return child as unknown as ChildProcess;
+}
+
+function startProcess(app: AppOptions, slot: number, pipeStdout: boolean, heapLimitMb?: number): ChildProcess {
   const heap = heapLimitMb !== undefined && !app.node_args.some((arg) => arg.startsWith('--max-old-space-size')) ? [`--max-old-space-size=${heapLimitMb}`] : [];
   const execArgv = ['--import', RUNTIME_URL, ...heap, ...app.node_args];
   // stdout goes straight to ours unless it is logged or formatted; stderr always

@@ -20,7 +20,17 @@ import { judgeReport } from './health-rules.js';
 import { RestartPolicy } from './restart-policy.js';
 import { spawnWorker } from './spawn-worker.js';
 import { Timeline, type TimelineKind } from './timeline.js';
-import { WorkerHandle, type WorkerAddress } from './worker-handle.js';
+import { WorkerHandle, type UpOutcome, type WorkerAddress } from './worker-handle.js';
+
+/** Settings of a supervisor that come from the machine, not from the app's options. */
+export interface SupervisorOptions {
+  /** Give each worker --max-old-space-size (auto_heap), unless its node_args set one. */
+  heapLimitMb?: number;
+  /** The most workers `scale` may ask for (max_workers, or the limit derived from the machine). */
+  maxWorkers?: number;
+  /** How `maxWorkers` was arrived at, for the message that refuses more. */
+  maxWorkersReason?: string;
+}
 
 /**
  * One app's supervisor: forks its workers (with node:cluster, so that they share the
@@ -38,6 +48,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #policy: RestartPolicy;
   readonly #output: AppOutput;
   readonly #forced = new Set<number>();
+  // Problems reported once (see #problem), by key.
+  readonly #problems = new Set<string>();
   #count = 0;
   #stopping = false;
   #gaveUp: DroverError | undefined;
@@ -49,25 +61,31 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #restarts: Record<RestartReason, number> = { crash: 0, unresponsive: 0, 'memory-limit': 0, 'event-loop-delay': 0, 'health-check': 0, requested: 0 };
   readonly #slotRestarts = new Map<number, number>();
   readonly #heapLimitMb: number | undefined;
+  readonly #maxWorkers: number;
+  readonly #maxWorkersReason: string;
   #heartbeatTimer: NodeJS.Timeout | undefined;
-  #reloadRunning: Promise<ReloadResult> | undefined;
-  #reloadNext: Promise<ReloadResult> | undefined;
+  #lastHeartbeatCheck = 0;
+  // Reload, restart and scale run one at a time, in the order asked: each one's view
+  // of the slots holds for as long as it runs.
+  #lifecycle: Promise<unknown> = Promise.resolve();
+  #reloadQueued: Promise<ReloadResult> | undefined;
   #resolveRun: ((result: SupervisorResult) => void) | undefined;
   // Output of exited workers still arriving through their pipes.
   readonly #outputPending = new Set<Promise<void>>();
   #finished = false;
 
-  /** `heapLimitMb`: give each worker --max-old-space-size (auto_heap), unless its node_args set one. */
-  constructor(app: AppOptions, options: { heapLimitMb?: number } = {}) {
+  constructor(app: AppOptions, options: SupervisorOptions = {}) {
     super();
     this.app = app;
     this.#heapLimitMb = options.heapLimitMb;
+    this.#maxWorkers = options.maxWorkers ?? Number.MAX_SAFE_INTEGER;
+    this.#maxWorkersReason = options.maxWorkersReason ?? 'max_workers';
     this.#policy = new RestartPolicy({
       maxRestarts: app.max_restarts,
       initialDelay: app.exp_backoff_restart_delay,
       fixedDelay: app.restart_delay,
     });
-    this.#output = new AppOutput(app);
+    this.#output = new AppOutput(app, (message) => this.warn(message));
   }
 
   /** The workers alive now, in slot order. */
@@ -86,25 +104,37 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.#resolveRun) throw new Error('Supervisor.run() was already called');
     if (this.#count !== count) this.prepare(count);
     const done = new Promise<SupervisorResult>((resolve) => (this.#resolveRun = resolve));
-    for (let slot = 0; slot < count; slot++) this.#fork(slot);
+    void this.#forkSlots(range(0, count));
     if (this.app.stats_interval > 0) {
-      this.#heartbeatTimer = setInterval(() => this.#checkHeartbeats(), Math.min(this.app.stats_interval, 1000));
+      this.#lastHeartbeatCheck = Date.now();
+      this.#heartbeatTimer = setInterval(() => this.#checkHeartbeats(), this.#heartbeatPeriod);
     }
     return done;
   }
 
   /**
-   * Change the number of workers: new slots start at once; the highest slots above
-   * the new count drain (no request fails). Returns the counts before and after.
+   * Change the number of workers: new slots start (and the call resolves once they are
+   * up, or have failed); the highest slots above the new count drain (no request
+   * fails). Throws DROVER_E_INVALID_OPTION beyond the maximum. Queued behind a reload
+   * or restart under way. Resolves with the counts before and after.
    */
-  scale(target: number): { from: number; to: number } {
+  scale(target: number): Promise<{ from: number; to: number }> {
     if (!Number.isInteger(target) || target < 1) {
       throw new DroverError('DROVER_E_INVALID_OPTION', `scale: expected a whole number of workers, at least 1, got ${target}; to run none, stop the app`);
     }
+    if (target > this.#maxWorkers) {
+      throw new DroverError(
+        'DROVER_E_INVALID_OPTION',
+        `scale: ${target} workers is more than max_workers ${this.#maxWorkers} (${this.#maxWorkersReason}); set max_workers in the app's config to allow more`,
+      );
+    }
+    return this.#enqueue(() => this.#scaleTo(target));
+  }
+
+  async #scaleTo(target: number): Promise<{ from: number; to: number }> {
     const from = this.#count;
     if (this.#stopping || this.#finished) return { from, to: from };
     this.#count = target;
-    for (let slot = from; slot < target; slot++) this.#fork(slot);
     for (let slot = target; slot < from; slot++) {
       clearTimeout(this.#pendingRestarts.get(slot));
       this.#pendingRestarts.delete(slot);
@@ -113,26 +143,62 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (handle) this.#drain(handle, 'scale');
     }
     this.#record('scaled', undefined, `scaled from ${from} to ${target} worker(s)`);
+    const added = await this.#forkSlots(range(from, target));
+    await Promise.all(added.map((handle) => this.#whenUp(handle)));
     this.#finishIfEmpty();
     return { from, to: target };
   }
 
   /**
    * Hard restart (PM2's restart): every worker drains and its slot starts afresh once
-   * it has exited. Capacity drops meanwhile: `reload` is the one that keeps serving.
+   * it has exited; a slot left empty (a crash loop given up on) starts at once.
+   * Capacity drops meanwhile: `reload` is the one that keeps serving. Queued behind
+   * a reload or scale under way; resolves once every slot has a new worker up, or
+   * with the slots that have none after listen_timeout.
    */
-  restart(): { restarting: number } {
-    if (this.#stopping || this.#finished || !this.#resolveRun) return { restarting: 0 };
-    const handles = [...this.#slots.values()].filter((handle) => handle.live && !handle.stopRequested);
-    this.#record('restart', undefined, `restart of ${handles.length} worker(s) requested`);
-    // Fresh workers: a crash loop given up on before no longer holds their restarts back.
-    this.#gaveUp = undefined;
-    this.emit('restarting', handles.map((handle) => handle.info));
-    for (const handle of handles) {
-      handle.restartAfterExit = true;
-      this.#drain(handle, 'restart');
+  restart(): Promise<{ restarting: number; notUp: number[] }> {
+    return this.#enqueue(async () => {
+      if (this.#stopping || this.#finished || !this.#resolveRun) return { restarting: 0, notUp: [] };
+      const handles = [...this.#slots.values()].filter((handle) => handle.live && !handle.stopRequested);
+      const old = new Set(handles);
+      this.#record('restart', undefined, `restart of ${handles.length} worker(s) requested`);
+      // Fresh workers: a crash loop given up on before no longer holds their restarts back.
+      this.#gaveUp = undefined;
+      this.emit('restarting', handles.map((handle) => handle.info));
+      for (const handle of handles) {
+        handle.restartAfterExit = true;
+        this.#drain(handle, 'restart');
+      }
+      await this.#forkSlots(range(0, this.#count).filter((slot) => !this.#slots.get(slot)?.live && !this.#pendingRestarts.has(slot)));
+      // Each old worker drains (kill_timeout at most), then its successor starts.
+      const upWithin = this.app.kill_timeout + this.app.listen_timeout + 1000;
+      const isUp = (slot: number) => {
+        const handle = this.#slots.get(slot);
+        return handle !== undefined && !old.has(handle) && handle.state === 'ready';
+      };
+      await waitUntil(() => this.#stopping || range(0, this.#count).every(isUp), upWithin);
+      return { restarting: handles.length, notUp: range(0, this.#count).filter((slot) => !isUp(slot)) };
+    });
+  }
+
+  // Run lifecycle operations one after another. The promise settles with the operation.
+  #enqueue<T>(operation: () => Promise<T>): Promise<T> {
+    const next = this.#lifecycle.then(operation, operation);
+    this.#lifecycle = next.catch(() => undefined);
+    return next;
+  }
+
+  // Fork the workers of these slots, one per turn of the event loop, so that signals,
+  // IPC and the control API are answered between forks.
+  async #forkSlots(slots: number[]): Promise<WorkerHandle[]> {
+    const handles: WorkerHandle[] = [];
+    for (const slot of slots) {
+      if (this.#stopping || slot >= this.#count) break;
+      if (handles.length > 0) await new Promise((resolve) => setImmediate(resolve));
+      if (this.#stopping || slot >= this.#count) break;
+      handles.push(this.#fork(slot));
     }
-    return { restarting: handles.length };
+    return handles;
   }
 
   /** The app's log files and its live feed of lines. */
@@ -147,6 +213,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Each worker's state and latest figures, and the app's totals and restart counts. */
   snapshot(): AppSnapshot {
+    const emptySlots = range(0, this.#count).filter((slot) => !this.#slots.get(slot)?.live && !this.#pendingRestarts.has(slot));
     const workers = this.workers.map((handle) => ({
       slot: handle.slot,
       pid: handle.pid,
@@ -159,6 +226,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return {
       name: this.app.name,
       workers,
+      // After a crash loop given up on, the other workers keep serving: say so.
+      degraded:
+        this.#gaveUp && !this.#stopping && emptySlots.length > 0
+          ? { reason: this.#gaveUp.message.split('\n', 1)[0]!, code: this.#gaveUp.code, emptySlots }
+          : undefined,
       restarts: { ...this.#restarts },
       totals: {
         rss: sum((s) => s.rss),
@@ -178,10 +250,19 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#slotRestarts.set(slot, (this.#slotRestarts.get(slot) ?? 0) + 1);
   }
 
+  get #heartbeatPeriod(): number {
+    return Math.min(this.app.stats_interval, 1000);
+  }
+
   // A worker that has sent no report for heartbeat_timeout is stuck (a blocked event
   // loop): kill it; its exit restarts it like a crash, explained by `killedFor`.
   #checkHeartbeats(): void {
     const now = Date.now();
+    // If this check itself ran late, the supervisor was too busy to read reports (a
+    // large fork, a stalled disk): that silence is not the workers'.
+    const late = now - this.#lastHeartbeatCheck - this.#heartbeatPeriod;
+    this.#lastHeartbeatCheck = now;
+    if (late > 100) for (const handle of this.#live) handle.lastReportAt += late;
     for (const handle of this.#live) {
       if (handle.stopRequested || handle.killedFor) continue;
       const silent = now - handle.lastReportAt;
@@ -202,31 +283,42 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.#record(verdict.kind, handle, verdict.detail);
       this.emit('health-warning', handle.info, verdict.detail);
     } else if (verdict.action === 'replace') {
-      void this.#replace(handle, verdict.kind, verdict.detail);
+      this.#replace(handle, verdict.kind, verdict.detail);
     }
   }
 
   // Replace one worker gracefully: its successor first, then the drain, so that
-  // capacity never drops and no request fails.
-  async #replace(handle: WorkerHandle, reason: Exclude<RestartReason, 'crash' | 'unresponsive' | 'requested'>, detail: string): Promise<void> {
-    if (handle.replacing || this.#stopping || this.#reloadRunning) return;
+  // capacity never drops and no request fails. In the lifecycle queue, like a reload
+  // of one slot; a reload or restart that got there first has replaced it already.
+  #replace(handle: WorkerHandle, reason: Exclude<RestartReason, 'crash' | 'unresponsive' | 'requested'>, detail: string): void {
+    if (handle.replacing || this.#stopping) return;
     handle.replacing = true;
     this.#record(reason, handle, `${detail}: replacing it`);
     this.emit('replacing', handle.info, reason, detail);
-    const candidate = this.#spawn(handle.slot, 'candidate');
-    const outcome = await this.#whenUp(candidate);
-    if (!outcome.ok || this.#stopping || this.#slots.get(handle.slot) !== handle) {
-      this.#drain(candidate, 'reload');
-      handle.replacing = false;
-      if (!outcome.ok) this.emit('replace-failed', handle.info, reason, outcome.why);
-      return;
-    }
-    this.#countRestart(handle.slot, reason);
-    this.emit('replaced', this.#promote(candidate), reason);
+    void this.#enqueue(async () => {
+      if (this.#stopping || this.#slots.get(handle.slot) !== handle || !handle.live || handle.stopRequested) return;
+      const candidate = this.#spawn(handle.slot, 'candidate');
+      const outcome = await this.#whenUp(candidate);
+      if (!outcome.ok || this.#stopping || this.#slots.get(handle.slot) !== handle) {
+        this.#drain(candidate, 'reload');
+        handle.replacing = false;
+        if (!outcome.ok) this.emit('replace-failed', handle.info, reason, outcome.why);
+        return;
+      }
+      const entry = this.#promote(candidate);
+      if (!entry) return;
+      this.#countRestart(handle.slot, reason);
+      this.emit('replaced', entry, reason);
+    });
   }
 
   // A candidate becomes its slot's worker; the one it replaces drains.
-  #promote(candidate: WorkerHandle): ReplacedSlot {
+  #promote(candidate: WorkerHandle): ReplacedSlot | undefined {
+    // Never a worker for a slot that scale has removed: it would serve unseen.
+    if (candidate.slot >= this.#count) {
+      this.#drain(candidate, 'scale');
+      return undefined;
+    }
     // The slot may be waiting out a restart backoff (its worker crashed meanwhile): the
     // candidate fills it instead.
     clearTimeout(this.#pendingRestarts.get(candidate.slot));
@@ -249,7 +341,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     for (const timer of this.#pendingRestarts.values()) clearTimeout(timer);
     this.#pendingRestarts.clear();
     for (const handle of this.#live) {
-      handle.onUp?.({ ok: false, why: 'the app is stopping' });
+      handle.settleUp({ ok: false, why: 'the app is stopping' });
       this.#drain(handle, 'stop');
     }
     this.#finishIfEmpty();
@@ -266,23 +358,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * loaded afresh, so this is how new code is deployed); once the new one is up the
    * old one drains. A new worker that crashes or is not up within listen_timeout
    * stops the reload, and the old workers keep serving. A reload asked for during
-   * another is queued, and several such requests share one.
+   * another (or during a scale or restart) is queued, and several such requests
+   * waiting together share one.
    */
   reload(): Promise<ReloadResult> {
-    if (!this.#reloadRunning) return this.#startReload();
-    this.#reloadNext ??= this.#reloadRunning.then(() => {
-      this.#reloadNext = undefined;
-      return this.#startReload();
+    this.#reloadQueued ??= this.#enqueue(() => {
+      this.#reloadQueued = undefined;
+      return this.#rollWorkers();
     });
-    return this.#reloadNext;
-  }
-
-  #startReload(): Promise<ReloadResult> {
-    const running = this.#rollWorkers().finally(() => {
-      if (this.#reloadRunning === running) this.#reloadRunning = undefined;
-    });
-    this.#reloadRunning = running;
-    return running;
+    return this.#reloadQueued;
   }
 
   async #rollWorkers(): Promise<ReloadResult> {
@@ -315,6 +399,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       }
       for (const candidate of candidates) {
         const entry = this.#promote(candidate);
+        if (!entry) continue;
         replaced.push(entry);
         this.emit('reload-replaced', entry);
       }
@@ -325,19 +410,22 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return end(undefined);
   }
 
-  // Resolves once a reload's new worker is up, or with why it cannot be.
-  #whenUp(handle: WorkerHandle): Promise<{ ok: true } | { ok: false; why: string }> {
+  // Resolves once a new worker is up, or with why it cannot be: it exited, the app is
+  // stopping, or listen_timeout passed.
+  #whenUp(handle: WorkerHandle): Promise<UpOutcome> {
+    if (handle.state === 'ready') return Promise.resolve({ ok: true });
+    if (!handle.live) return Promise.resolve({ ok: false, why: `exited (${handle.exitedWith})` });
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         const what = this.app.wait_ready ? "ready (no process.send('ready'))" : 'listening';
         settle({ ok: false, why: `not ${what} after listen_timeout ${formatDuration(this.app.listen_timeout)}` });
       }, this.app.listen_timeout);
-      const settle = (outcome: { ok: true } | { ok: false; why: string }) => {
+      const settle = (outcome: UpOutcome) => {
         clearTimeout(timer);
-        handle.onUp = undefined;
+        handle.upWaiters.delete(settle);
         resolve(outcome);
       };
-      handle.onUp = settle;
+      handle.upWaiters.add(settle);
     });
   }
 
@@ -357,9 +445,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     handle.kill();
   }
 
-  #fork(slot: number): void {
+  #fork(slot: number): WorkerHandle {
     this.#pendingRestarts.delete(slot);
-    this.#spawn(slot, 'current');
+    return this.#spawn(slot, 'current');
   }
 
   // Start a worker for `slot`: as the slot's worker, or as a reload's candidate for it.
@@ -371,16 +459,19 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       child,
       output,
       {
+        online: () => handle.goOnline(),
         stats: (message) => this.#onStats(handle, message.stats),
         listening: (message) => this.#onListening(handle, message.address),
         fatal: (message) => (handle.fatalError = message.error),
         draining: (message) => {
           handle.drainReport = message.report;
+          // Answered after this worker's "listener closed" on the same channel: once
+          // it has this, no connection node:cluster hands out can still be on its way.
+          handle.channel.send({ type: 'ack' }, message.seq);
           this.emit('draining', handle.info, message.report);
         },
         drained: (message) => {
           handle.drainReport = message.report;
-          handle.channel.send({ type: 'exit' }, message.seq);
           this.emit('drained', handle.info, message.report);
         },
       },
@@ -388,6 +479,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       (message) => {
         if (message === 'ready' && this.app.wait_ready) this.#onReady(handle);
       },
+      (why) => this.#record('ipc-invalid', handle, `dropped a malformed message from the worker: ${why}`),
     );
     handle.role = role;
     this.#live.add(handle);
@@ -436,7 +528,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     handle.upAt = Date.now();
     handle.establish();
     if (this.app.wait_ready) this.#record('ready', handle, 'ready');
-    handle.onUp?.({ ok: true });
+    handle.settleUp({ ok: true });
     if (handle.role === 'candidate' || this.#readyAnnounced || this.#slots.size < this.#count || ![...this.#slots.values()].every((h) => h.state === 'ready')) return;
     this.#readyAnnounced = true;
     this.emit('ready', this.workers.map((h) => h.info), this.#address);
@@ -453,12 +545,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#live.delete(handle);
     this.#removePidFile(handle);
     if (handle.stopRequested || this.#stopping) this.#record('exited', handle, `exited with ${handle.exitedWith}`);
-    if (handle.onUp) {
-      // A reload's new worker died before it was up: the reload reports it.
+    if (handle.upWaiters.size > 0) {
+      // A new worker died before it was up: whoever waits for it (a reload, a scale)
+      // reports why. A reload's candidate is not its slot's worker: no crash below.
       const cause = handle.fatalError ? describeError(handle.fatalError) : summarizeCause(handle.stderr.appTail());
       const how = `${handle.listened ? 'crashed' : 'crashed on start'} with ${describeExitAfter(code, signal, Date.now() - handle.startedAt)}`;
-      handle.onUp({ ok: false, why: cause ? `${how}: ${cause}` : how });
-    } else if (!handle.stopRequested && !this.#stopping && this.#slots.get(handle.slot) === handle) {
+      handle.settleUp({ ok: false, why: cause ? `${how}: ${cause}` : how });
+    }
+    if (!handle.stopRequested && !this.#stopping && this.#slots.get(handle.slot) === handle) {
       this.#onCrash(handle, code, signal);
     } else if (handle.restartAfterExit && !this.#stopping && this.#slots.get(handle.slot) === handle) {
       this.#countRestart(handle.slot, 'requested');
@@ -587,15 +681,61 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return !file || this.#count === 1 ? file : withSlotSuffix(file, handle.slot);
   }
 
+  // A pid file that cannot be written (its folder removed) is reported once; the
+  // worker runs without it.
   #writePidFile(handle: WorkerHandle): void {
     const file = this.#pidFile(handle);
-    if (file) writeFileSync(file, `${handle.pid}\n`);
+    if (!file || handle.pid < 0) return;
+    try {
+      writeFileSync(file, `${handle.pid}\n`);
+      this.#problemSolved(`pid_file ${file}`, `writing the pid file ${file} again`);
+    } catch (error) {
+      this.#problem(`pid_file ${file}`, `cannot write the pid file ${file} (${errorCode(error)}); the worker runs without it`);
+    }
   }
 
   #removePidFile(handle: WorkerHandle): void {
     const file = this.#pidFile(handle);
-    if (file) rmSync(file, { force: true });
+    if (!file) return;
+    try {
+      rmSync(file, { force: true });
+    } catch {
+      // Reported when it could not be written; nothing to add here.
+    }
   }
+
+  /**
+   * Something that does not stop the app went wrong (a pid file, a log file): say it
+   * once, in the timeline and as a `warning` event, until `problemSolved` for the same key.
+   */
+  #problem(key: string, message: string): void {
+    if (this.#problems.has(key)) return;
+    this.#problems.add(key);
+    this.warn(message);
+  }
+
+  #problemSolved(key: string, message: string): void {
+    if (this.#problems.delete(key)) this.warn(message);
+  }
+
+  /** Report something that went wrong without stopping the app (or came right again): in the timeline and as a `warning` event. */
+  warn(message: string): void {
+    this.#record('warning', undefined, message);
+    this.emit('warning', message);
+  }
+}
+
+function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+}
+
+const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+
+/** Poll `done` until it is true or `timeoutMs` has passed; resolves with the last answer. */
+async function waitUntil(done: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  return done();
 }
 
 function describeError(error: SerializedError): string {

@@ -18,7 +18,9 @@ export type TimelineKind =
   | 'scaled'
   | 'restart'
   | 'reload-started'
-  | 'reload-finished';
+  | 'reload-finished'
+  | 'ipc-invalid'
+  | 'warning';
 
 export interface TimelineEvent {
   at: number;

@@ -1,6 +1,7 @@
 import type { ChildProcess, Serializable } from 'node:child_process';
 import { Channel, type Handlers } from '../ipc/channel.js';
-import type { DrainReport, ListenAddress, SerializedError, SupervisorMessage, WorkerMessage, WorkerStats } from '../ipc/messages.js';
+import { checkWorkerMessage } from '../ipc/guards.js';
+import { isDroverMessage, type DrainReport, type ListenAddress, type SerializedError, type SupervisorMessage, type WorkerMessage, type WorkerStats } from '../ipc/messages.js';
 import type { WorkerOutput } from '../log/app-output.js';
 import { freshHealthState, type HealthState } from './health-rules.js';
 import { LineBuffer } from './line-buffer.js';
@@ -10,6 +11,9 @@ export type WorkerState = 'starting' | 'listening' | 'ready' | 'draining' | 'exi
 
 /** Where a worker listens, as its runtime reports it. */
 export type WorkerAddress = ListenAddress;
+
+/** Whether a worker came up, or why it cannot. */
+export type UpOutcome = { ok: true } | { ok: false; why: string };
 
 /** A snapshot of one worker, safe to hand to listeners. */
 export interface WorkerInfo {
@@ -33,10 +37,14 @@ export class WorkerHandle {
    * yet the slot's worker: its failure stops the reload instead of counting as a crash.
    */
   role: 'current' | 'candidate' = 'current';
-  /** Told when the worker is up (listening, or ready with wait_ready) or can no longer be. */
-  onUp: ((outcome: { ok: true } | { ok: false; why: string }) => void) | undefined;
+  /** Waiting to hear that the worker is up (listening, or ready with wait_ready) or can no longer be. */
+  readonly upWaiters = new Set<(outcome: UpOutcome) => void>();
   /** drover asked this worker to exit, so its exit is not a crash. */
   stopRequested = false;
+  /** Its runtime listens for drover's messages: before that, a message would be lost. */
+  online = false;
+  // A shutdown asked for before the worker was online, sent once it is.
+  #pendingShutdown: SupervisorMessage | undefined;
   /** drover restart: start the slot afresh once this one has exited. */
   restartAfterExit = false;
   /** The worker listened once; an exit before that is a failure to start. */
@@ -64,7 +72,14 @@ export class WorkerHandle {
   // crash report, instead of once per restart.
   #held: string[] | undefined = [];
 
-  constructor(slot: number, child: ChildProcess, output: WorkerOutput, handlers: Handlers<WorkerMessage>, onAppMessage: (message: unknown) => void) {
+  constructor(
+    slot: number,
+    child: ChildProcess,
+    output: WorkerOutput,
+    handlers: Handlers<WorkerMessage>,
+    onAppMessage: (message: unknown) => void,
+    onInvalidMessage: (why: string) => void,
+  ) {
     this.slot = slot;
     this.child = child;
     this.pid = child.pid ?? -1;
@@ -84,10 +99,18 @@ export class WorkerHandle {
     this.#flushHeld = () => {
       for (const line of this.#held ?? []) output.stderr(line, this.pid);
     };
-    this.channel = new Channel((message) => child.send(message as Serializable), handlers);
-    child.on('message', (message: unknown) => {
-      if (!this.channel.receive(message)) onAppMessage(message);
+    const port = {
+      send: (message: unknown) => child.send(message as Serializable),
+      get connected() {
+        return child.connected;
+      },
+    };
+    this.channel = new Channel(port, checkWorkerMessage, handlers, onInvalidMessage);
+    // drover's messages come as Node internal messages; 'message' is the app's alone.
+    child.on('internalMessage', (message: unknown) => {
+      if (isDroverMessage(message)) this.channel.receive(message);
     });
+    child.on('message', onAppMessage);
   }
 
   readonly #flushHeld: () => void;
@@ -114,7 +137,18 @@ export class WorkerHandle {
     if (!this.live || this.stopRequested) return;
     this.stopRequested = true;
     this.state = 'draining';
-    if (!this.channel.send({ type: 'shutdown', reason, notifyApp })) this.kill();
+    const message: SupervisorMessage = { type: 'shutdown', reason, notifyApp };
+    if (!this.online) this.#pendingShutdown = message;
+    // false only when the channel is closed: the worker cannot hear us, so it cannot drain.
+    else if (!this.channel.send(message)) this.kill();
+  }
+
+  /** The runtime is listening: send what waited for it. */
+  goOnline(): void {
+    this.online = true;
+    const pending = this.#pendingShutdown;
+    this.#pendingShutdown = undefined;
+    if (pending && !this.channel.send(pending)) this.kill();
   }
 
   /** SIGKILL: for kill_timeout and forced stops only. */
@@ -122,6 +156,13 @@ export class WorkerHandle {
     if (!this.live) return;
     this.killSent = true;
     this.child.kill('SIGKILL');
+  }
+
+  /** Tell everyone waiting whether the worker is up; each hears once. */
+  settleUp(outcome: UpOutcome): void {
+    const waiters = [...this.upWaiters];
+    this.upWaiters.clear();
+    for (const waiter of waiters) waiter(outcome);
   }
 
   clearTimers(): void {

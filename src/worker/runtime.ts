@@ -1,27 +1,38 @@
 import type net from 'node:net';
 import { Channel } from '../ipc/channel.js';
-import { RUNTIME_MARKER, STATS_INTERVAL_VARIABLE, serializeError, type ListenAddress, type SupervisorMessage, type WorkerMessage } from '../ipc/messages.js';
-import { runShutdownHooks } from './api.cjs';
-import { drainServers } from './drain.js';
+import { checkSupervisorMessage } from '../ipc/guards.js';
+import {
+  isDroverMessage,
+  RUNTIME_VARIABLE,
+  serializeError,
+  type ListenAddress,
+  type RuntimeSettings,
+  type SupervisorMessage,
+  type WorkerMessage,
+} from '../ipc/messages.js';
+import { AppSignals } from './app-signals.js';
 import { ServerTracker } from './server-tracker.js';
+import { shutDown, type ShutdownOrigin } from './shutdown.js';
 import { startStatsReporter } from './stats-reporter.js';
 
 // The worker runtime: preloaded with `--import` into every worker before the app's own
 // script, which then runs unchanged as the main module (CJS, ESM or TypeScript through
-// a loader). It finds the app's servers, drains them on request, and reports a fatal
-// exception before Node prints it. The app imports nothing from drover for any of this.
+// a loader). It finds the app's servers, drains them on request, gives the app its
+// stop signal, and reports a fatal exception before Node prints it. The app imports
+// nothing from drover for any of this, and never sees drover's messages.
 
 // Started by a drover supervisor (cluster or fork mode): there is an IPC channel and
-// the marker. Processes the app forks itself inherit neither the marker nor this
+// the settings. Processes the app forks itself inherit neither the variable nor this
 // preload, so the runtime never talks over the app's own channels.
-if (typeof process.send === 'function' && process.env[RUNTIME_MARKER] === '1') {
-  delete process.env[RUNTIME_MARKER];
+const settingsJson = process.env[RUNTIME_VARIABLE];
+if (typeof process.send === 'function' && settingsJson !== undefined) {
+  delete process.env[RUNTIME_VARIABLE];
   const at = process.execArgv.findIndex((arg, i) => arg === '--import' && process.execArgv[i + 1] === import.meta.url);
   if (at !== -1) process.execArgv.splice(at, 2);
-  startRuntime();
+  startRuntime(JSON.parse(settingsJson) as RuntimeSettings);
 }
 
-function startRuntime(): void {
+function startRuntime(settings: RuntimeSettings): void {
   const tracker = new ServerTracker();
   // node:cluster keeps a worker alive through its IPC channel for ever, so an app that
   // has finished would idle instead of exiting. The channel keeps the worker alive only
@@ -34,34 +45,42 @@ function startRuntime(): void {
   };
   tracker.install();
 
+  const signals = new AppSignals();
   let shutdown: Promise<void> | undefined;
-  let allowExit: (() => void) | undefined;
-  // The app's onShutdown hooks run as the drain begins (to close WebSockets, say); the
-  // worker exits once both are done.
-  const beginShutdown = (ack?: number): Promise<void> =>
-    (shutdown ??= Promise.all([
-      drainServers(tracker, (report) => channel.send({ type: 'draining', report })),
-      runShutdownHooks(),
-    ]).then(async ([report]) => {
-      // Exiting the moment the drain ends could strand a connection that node:cluster
-      // handed to this worker just before it heard the server close: the worker would
-      // die before refusing it, and the client would hang. The supervisor's answer
-      // comes after any such hand-off on the same channel, so wait for it (bounded,
-      // in case the supervisor is gone).
-      const answered = new Promise<void>((resolve) => (allowExit = resolve));
-      if (channel.send({ type: 'drained', report }, ack)) await Promise.race([answered, delay(2000)]);
-      process.exit(0);
-    }));
+  const begin = (origin: ShutdownOrigin) => (shutdown ??= shutDown(origin, { tracker, channel, signals, settings }));
 
-  const channel = new Channel<WorkerMessage, SupervisorMessage>((message) => process.send!(message), {
-    exit: () => allowExit?.(),
-    shutdown: (message) => {
-      // PM2's shutdown_with_message: the app hears 'shutdown' as if PM2 had sent it.
-      if (message.notifyApp && !shutdown) process.emit('message', 'shutdown', undefined);
-      void beginShutdown(message.seq);
+  const port = {
+    send: (message: unknown) => process.send!(message),
+    get connected() {
+      return process.connected;
     },
+  };
+  const channel = new Channel<WorkerMessage, SupervisorMessage>(
+    port,
+    checkSupervisorMessage,
+    {
+      ack: () => undefined,
+      shutdown: (message) => void begin({ by: 'supervisor', notifyApp: message.notifyApp }),
+    },
+    (why) => process.stderr.write(`drover: ignored a malformed message from the supervisor (${why})\n`),
+  );
+  // drover's messages are Node internal messages: the app's process.on('message') never sees them.
+  process.on('internalMessage', (message: unknown) => {
+    if (isDroverMessage(message)) channel.receive(message);
   });
-  process.on('message', (message) => channel.receive(message));
+  channel.send({ type: 'online' });
+
+  // The supervisor is gone (killed with SIGKILL, say): drain briefly and exit, in both
+  // modes, so that nothing is left holding the port. node:cluster's own handler would
+  // exit at once, dropping what is in flight; ours replaces it (the app has not run
+  // yet, so it is the only one).
+  process.removeAllListeners('disconnect');
+  process.on('disconnect', () => {
+    channel.close();
+    setTimeout(() => process.exit(0), settings.killTimeout).unref();
+    void begin({ by: 'orphaned' });
+  });
+  // The listeners above would keep the worker alive through its channel; they must not.
   process.channel?.unref();
 
   process.on('uncaughtExceptionMonitor', (error) => {
@@ -69,13 +88,16 @@ function startRuntime(): void {
     if (process.listenerCount('uncaughtException') === 0) channel.send({ type: 'fatal', error: serializeError(error) });
   });
 
-  const interval = Number(process.env[STATS_INTERVAL_VARIABLE]);
-  delete process.env[STATS_INTERVAL_VARIABLE];
-  if (interval > 0) startStatsReporter(tracker, interval, (stats) => channel.send({ type: 'stats', stats }));
+  if (settings.statsInterval > 0) startStatsReporter(tracker, settings.statsInterval, (stats) => channel.send({ type: 'stats', stats }));
 
   // Ctrl-C reaches every process in the terminal's group, and `kill` may target one
-  // worker: either way a signal means "drain", never "drop what is in flight".
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void beginShutdown());
+  // worker: either way a signal means "drain", never "drop what is in flight". A
+  // signal that comes again once the app has taken its own handler off (NestJS raises
+  // it again after its shutdown hooks) ends the worker, as Node's default action would.
+  signals.listen((signal, appHandles) => {
+    if (!shutdown) void begin({ by: 'signal', signal });
+    else if (!appHandles && signals.handledByApp) signals.dieBy(signal);
+  });
 }
 
 function describeAddress(server: net.Server): ListenAddress | undefined {
@@ -84,6 +106,3 @@ function describeAddress(server: net.Server): ListenAddress | undefined {
   if (typeof address === 'string') return { path: address };
   return { address: address.address, family: address.family, port: address.port };
 }
-
-// A ref'd timer: it also keeps the worker alive (its IPC channel is unref'd once no server listens).
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

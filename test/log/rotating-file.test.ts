@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { after, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { RotatingFile } from '../../src/log/rotating-file.js';
-import { waitFor } from '../helpers/drover-process.js';
+import { sleep, waitFor } from '../helpers/drover-process.js';
 
 const dir = mkdtempSync(`${tmpdir()}/drover-rotating-`);
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -59,4 +59,34 @@ it('log_compress: an archive that falls off the end while gzipping takes nothing
   assert.equal(gunzipSync(readFileSync(`${sub}/app.log.2.gz`)).toString('utf8'), 'B\n');
   assert.equal(gunzipSync(readFileSync(`${sub}/app.log.1.gz`)).toString('utf8'), 'C\n');
   assert.equal(readFileSync(`${sub}/app.log`, 'utf8'), 'D\n');
+});
+
+it('a file that cannot be written drops lines, says so once, and writes again once it can, with the count', async () => {
+  const problems: string[] = [];
+  // /dev/full fails every write with ENOSPC: a full disk. (Recovery, with a real full
+  // disk that is freed again, is tested end to end in test/supervisor/full-disk.test.ts.)
+  const file = new RotatingFile('/dev/full', { maxSize: undefined, daily: false, keep: 1 }, (message) => problems.push(message));
+  file.write('first\n');
+  await waitFor(() => problems.length === 1, 2000, 'the failure report');
+  assert.equal(problems[0], 'cannot write /dev/full (ENOSPC); its lines are dropped until it can be written again (tried every 1 s)');
+  for (let i = 0; i < 5; i++) file.write(`dropped ${i}\n`);
+  await sleep(1100);
+  file.write('still full\n');
+  await sleep(100);
+  assert.equal(problems.length, 1, 'reported once, however many lines fail');
+  await file.end();
+});
+
+it('a rotation that fails is reported once, and the current file goes on', async () => {
+  const sub = mkdtempSync(`${dir}/no-rotate-`);
+  const problems: string[] = [];
+  // app.log.1 is a folder: the rename onto it fails.
+  mkdirSync(`${sub}/app.log.1`);
+  writeFileSync(`${sub}/app.log.1/keep`, '');
+  const file = new RotatingFile(`${sub}/app.log`, { maxSize: 30, daily: false, keep: 1 }, (message) => problems.push(message));
+  for (let i = 0; i < 6; i++) file.write(`line ${i} ${'x'.repeat(12)}\n`);
+  await file.end();
+  assert.equal(problems.length, 1);
+  assert.match(problems[0]!, /^cannot rotate .*app\.log \([A-Z_]+\); writing on in the current file, and trying again at the next rotation$/);
+  assert.equal(readFileSync(`${sub}/app.log`, 'utf8').split('\n').filter(Boolean).length, 6);
 });

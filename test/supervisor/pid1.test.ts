@@ -35,6 +35,7 @@ it('drains and exits 0 on SIGTERM when it is PID 1', { timeout: 20_000, skip: ca
     assert.equal((await slow).status, 200);
     assert.equal(await exited, 0);
     assert.match(output, /SIGTERM received: draining 2 worker/);
+    assert.match(output, /running as PID 1: Node\.js cannot reap orphaned processes, .* docker run --init, or tini or dumb-init/);
     await waitFor(() => !isAlive(supervisor), 2000, 'the supervisor to be gone');
   } finally {
     outer.kill('SIGKILL');

@@ -1,0 +1,67 @@
+import { PROTOCOL_VERSION, type Envelope, type SupervisorMessage, type WorkerMessage } from './messages.js';
+
+// One guard per message type: a message whose envelope or payload does not have the
+// documented shape is dropped (and recorded by the receiver), never dispatched. The
+// supervisor must survive anything a worker process sends, buggy or hostile.
+
+type Fields = Record<string, unknown>;
+type Guard = (message: Fields) => string | undefined;
+
+const isObject = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+const isString = (value: unknown): value is string => typeof value === 'string';
+
+/** The first of `fields` in `object` that is not a finite number. */
+function notNumbers(object: unknown, fields: readonly string[], where: string): string | undefined {
+  if (!isObject(object)) return `${where} is missing`;
+  const bad = fields.find((field) => !isNumber(object[field]));
+  return bad === undefined ? undefined : `${where}.${bad} is not a number`;
+}
+
+const drainReport: Guard = (m) => notNumbers(m.report, ['inFlightAtStart', 'connectionsAtStart', 'idleClosed'], 'report');
+
+const WORKER_GUARDS: Record<WorkerMessage['type'], Guard> = {
+  online: () => undefined,
+  stats: ({ stats }) => {
+    const figures = notNumbers(stats, ['rss', 'heapUsed', 'heapTotal', 'cpuPercent', 'requestsServed', 'requestsInFlight', 'connections', 'uptimeMs'], 'stats');
+    if (figures) return figures;
+    const { eventLoopDelay, health } = stats as Fields;
+    const delay = notNumbers(eventLoopDelay, ['p50', 'p99', 'max'], 'stats.eventLoopDelay');
+    if (delay) return delay;
+    if (health === undefined) return undefined;
+    if (!isObject(health) || typeof health.ok !== 'boolean' || (health.ok === false && !isString(health.reason))) return 'stats.health is malformed';
+    return undefined;
+  },
+  listening: ({ address }) => {
+    if (!isObject(address)) return 'address is missing';
+    if (isString(address.path)) return undefined;
+    return isString(address.address) && isString(address.family) && isNumber(address.port) ? undefined : 'address is malformed';
+  },
+  fatal: ({ error }) => (isObject(error) && isString(error.name) && isString(error.message) ? undefined : 'error is malformed'),
+  draining: drainReport,
+  drained: drainReport,
+};
+
+const SUPERVISOR_GUARDS: Record<SupervisorMessage['type'], Guard> = {
+  shutdown: ({ reason, notifyApp }) =>
+    ['stop', 'reload', 'scale', 'restart'].includes(reason as string) && typeof notifyApp === 'boolean' ? undefined : 'reason or notifyApp is malformed',
+  ack: () => undefined,
+};
+
+/** A message that passed its guard, or why it did not. */
+export type Checked<M> = { ok: true; message: Envelope<M> } | { ok: false; why: string };
+
+function check<M extends { type: string }>(raw: Fields, guards: Record<string, Guard>): Checked<M> {
+  if (raw.v !== PROTOCOL_VERSION) return { ok: false, why: `protocol version ${String(raw.v)}, expected ${PROTOCOL_VERSION}` };
+  if (!isNumber(raw.seq) || (raw.ack !== undefined && !isNumber(raw.ack))) return { ok: false, why: 'no sequence number' };
+  const guard = isString(raw.type) ? guards[raw.type] : undefined;
+  if (!guard) return { ok: false, why: `unknown type ${JSON.stringify(raw.type)}` };
+  const why = guard(raw);
+  return why === undefined ? { ok: true, message: raw as unknown as Envelope<M> } : { ok: false, why: `${raw.type}: ${why}` };
+}
+
+/** Check a message that came from a worker. */
+export const checkWorkerMessage = (raw: Fields): Checked<WorkerMessage> => check<WorkerMessage>(raw, WORKER_GUARDS);
+
+/** Check a message that came from the supervisor. */
+export const checkSupervisorMessage = (raw: Fields): Checked<SupervisorMessage> => check<SupervisorMessage>(raw, SUPERVISOR_GUARDS);

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { io as ioClient } from 'socket.io-client';
+import WebSocket from 'ws';
+import { DroverProcess, ROOT, waitFor } from '../helpers/drover-process.js';
+import { freePort, get } from '../helpers/http.js';
+
+// WebSocket servers as their users write them, under drover: the `ws` package and
+// Socket.IO, attached before or after listen(), through a reload and a stop.
+
+const framework = (name: string) => `${ROOT}test/fixtures/frameworks/${name}`;
+
+function openSocket(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    socket.once('open', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+function nextMessage(socket: WebSocket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    socket.once('message', (data) => resolve(String(data)));
+    socket.once('close', (code) => reject(new Error(`closed with ${code} before a message came`)));
+  });
+}
+
+describe('WebSocket servers', () => {
+  it("Express + ws, the WebSocket server attached to app.listen()'s server: both workers serve, no crash loop", async () => {
+    const port = await freePort();
+    const drover = new DroverProcess(['run', framework('express-ws.cjs'), '-i', '2', '--name', 'chat'], { env: { PORT: String(port) } });
+    await drover.waitUntilListening(15_000);
+    const pids = new Set<number>();
+    for (let i = 0; i < 10; i++) {
+      const socket = await openSocket(`ws://127.0.0.1:${port}/`);
+      socket.send(`hello ${i}`);
+      const [pid, text] = (await nextMessage(socket)).split(':');
+      assert.equal(text, `hello ${i}`);
+      pids.add(Number(pid));
+      socket.close();
+    }
+    assert.equal(pids.size, 2, 'both workers answered WebSocket connections');
+    assert.equal((await get(`http://127.0.0.1:${port}/`)).status, 200);
+    assert.doesNotMatch(drover.output, /Maximum call stack|crashed/);
+    drover.signal('SIGTERM');
+    assert.equal((await drover.exited).code, 0);
+  });
+
+  it('Socket.IO attached after listen(): polling and WebSocket clients connect, plain routes still answer', async () => {
+    const port = await freePort();
+    const drover = new DroverProcess(['run', framework('socketio.cjs'), '-i', '2', '--name', 'io'], { env: { PORT: String(port) } });
+    await drover.waitUntilListening(15_000);
+    const clients = [];
+    try {
+      // Long-polling needs every request of a session at one worker (the balancer
+      // issue); WebSocket-only clients, Socket.IO's documented alternative, do not.
+      for (let i = 0; i < 6; i++) clients.push(ioClient(`http://127.0.0.1:${port}`, { transports: ['websocket'], reconnection: false }));
+      const pids = await Promise.all(clients.map((client) => client.timeout(5000).emitWithAck('ping') as Promise<number>));
+      assert.equal(new Set(pids).size, 2, 'both workers took Socket.IO clients');
+      assert.equal((await get(`http://127.0.0.1:${port}/plain`)).status, 200);
+      assert.doesNotMatch(drover.output, /Maximum call stack|crashed/);
+    } finally {
+      for (const client of clients) client.close();
+    }
+    drover.signal('SIGTERM');
+    assert.equal((await drover.exited).code, 0);
+  });
+
+  it('Socket.IO with its default transports (long-polling first) on one worker', async () => {
+    const port = await freePort();
+    const drover = new DroverProcess(['run', framework('socketio.cjs'), '-i', '1', '--name', 'io'], { env: { PORT: String(port) } });
+    await drover.waitUntilListening(15_000);
+    const client = ioClient(`http://127.0.0.1:${port}`, { reconnection: false });
+    try {
+      const pid = (await client.timeout(5000).emitWithAck('ping')) as number;
+      assert.ok(pid > 0);
+      // The upgrade from polling to WebSocket happens after the first exchange.
+      await waitFor(() => client.io.engine.transport.name === 'websocket', 5000, 'the upgrade to WebSocket');
+      assert.equal(await client.timeout(5000).emitWithAck('ping'), pid);
+    } finally {
+      client.close();
+    }
+    drover.signal('SIGTERM');
+    assert.equal((await drover.exited).code, 0);
+  });
+
+  it('ws attached before listen(): a message answered 2 s into a reload drain still reaches the client', async () => {
+    const port = await freePort();
+    const drover = new DroverProcess(['run', framework('ws-slow-reply.cjs'), '-i', '1', '--name', 'ws', '--kill-timeout', '4000'], {
+      env: { PORT: String(port) },
+    });
+    await drover.waitUntilListening(15_000);
+    const socket = await openSocket(`ws://127.0.0.1:${port}/`);
+    let closeCode: number | undefined;
+    socket.on('close', (code) => (closeCode = code));
+    drover.signal('SIGUSR2');
+    await drover.waitForOutput(/reload: worker 0 is pid \d+ .*replacing pid \d+, now draining/, 5000);
+    const answer = nextMessage(socket);
+    socket.send('slow');
+    assert.match(await answer, /^slow answer from \d+$/);
+    assert.equal(closeCode, undefined, 'the upgraded connection was not cut by the drain');
+    // Still open: the app owns it until kill_timeout.
+    await drover.waitForOutput(/reload done/, 5000);
+    socket.close();
+    drover.signal('SIGTERM');
+    await drover.exited;
+  });
+});
