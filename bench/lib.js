@@ -62,25 +62,35 @@ function killGroup(child) {
   }
 }
 
+/** The /proc/<pid>/stat fields after the name of every live process in a process group. */
+function groupStats(pgid) {
+  const stats = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // After the name: state(0) ppid(1) pgrp(2) ... utime(11) stime(12)
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z') stats.push({ pid: Number(entry), fields });
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return stats;
+}
+
 /**
  * CPU seconds used so far by every process in a process group (the supervisor and its
  * workers), from /proc. Throughput on a 2-core machine shared with the load generator
  * is noisy; CPU time per request is not, so the bench prints both.
  */
 export function groupCpuSeconds(pgid) {
-  let ticks = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // After the name: state(0) ppid(1) pgrp(2) ... utime(11) stime(12)
-      if (Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // Gone while we looked.
-    }
-  }
-  return ticks / CLOCK_TICKS;
+  return groupStats(pgid).reduce((ticks, { fields }) => ticks + Number(fields[11]) + Number(fields[12]), 0) / CLOCK_TICKS;
+}
+
+/** The pids of a process group's live processes (zombies left out). */
+export function groupPids(pgid) {
+  return groupStats(pgid).map(({ pid }) => pid);
 }
 
 // USER_HZ: 100 on every Linux that Node supports.

@@ -1,0 +1,103 @@
+// Chaos: 2 workers of the hello example under keep-alive load (wrk, or autocannon when
+// wrk is not installed) while a random worker is SIGKILLed every 0.5 to 1.5 s, for
+// drover and, in the same run, the guides' cluster script that forks a new worker
+// whenever one dies (bench/guide-cluster.cjs). Prints, for each: kills, the time from a
+// kill until a new worker answers (median and slowest), the most worker processes
+// alive at once, and failed requests (requests in flight on a killed worker fail under
+// either: what counts is how many, and how fast capacity comes back).
+//
+//   node bench/chaos.js [--duration 20] [--connections 20] [--seed 1]
+import http from 'node:http';
+import { freePort, groupPids, load, LOAD_TOOL, median, option, startServer, stopServer } from './lib.js';
+
+const duration = option('duration', 20);
+const connections = option('connections', 20);
+let seed = option('seed', 1);
+const app = 'examples/hello/server.js';
+const WORKERS = 2;
+
+// A small seeded generator, so that both targets face the same kill schedule.
+const random = () => {
+  seed = (seed * 1103515245 + 12345) % 2 ** 31;
+  return seed / 2 ** 31;
+};
+
+const targets = {
+  drover: ['dist/cli/main.js', 'run', app, '-i', String(WORKERS), '--name', 'chaos'],
+  'guide cluster': ['bench/guide-cluster.cjs', app, String(WORKERS)],
+};
+
+// One request on a new connection; resolves with the pid that answered, or undefined.
+function whoAnswers(port) {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk) => (body += chunk));
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(body).pid);
+        } catch {
+          resolve(undefined);
+        }
+      });
+    });
+    req.on('error', () => resolve(undefined));
+    req.setTimeout(1000, () => req.destroy());
+  });
+}
+
+// After a kill: poll until a worker that was not there before the kill answers.
+async function timeToRecover(port, before, started) {
+  while (performance.now() - started < 10_000) {
+    const pid = await whoAnswers(port);
+    if (pid !== undefined && !before.has(pid)) return performance.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return Infinity;
+}
+
+console.log(`chaos: ${WORKERS} workers, ${LOAD_TOOL} ${connections} keep-alive connections, ${duration} s, a worker SIGKILLed every 0.5-1.5 s, node ${process.version}`);
+const rows = [];
+const schedule = Array.from({ length: Math.ceil(duration) * 2 }, () => 500 + random() * 1000);
+for (const [name, args] of Object.entries(targets)) {
+  const port = await freePort();
+  const server = await startServer(args, port);
+  const workers = () => groupPids(server.child.pid).filter((pid) => pid !== server.child.pid);
+  let most = 0;
+  const sampler = setInterval(() => (most = Math.max(most, workers().length)), 10);
+  const loaded = load(`http://127.0.0.1:${port}/`, { connections, duration });
+  const recoveries = [];
+  const end = performance.now() + duration * 1000 - 1500;
+  for (const wait of schedule) {
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    if (performance.now() > end) break;
+    const pids = workers();
+    if (pids.length === 0) continue;
+    const victim = pids[Math.floor(random() * pids.length)];
+    const before = new Set(pids);
+    const started = performance.now();
+    process.kill(victim, 'SIGKILL');
+    recoveries.push(await timeToRecover(port, before, started));
+  }
+  const result = await loaded;
+  clearInterval(sampler);
+  await stopServer(server);
+  const row = {
+    name,
+    kills: recoveries.length,
+    medianMs: Math.round(median(recoveries)),
+    slowestMs: Math.round(Math.max(...recoveries)),
+    most,
+    failed: result.failed,
+    total: result.total,
+  };
+  rows.push(row);
+  console.log(`${name.padEnd(14)} kills ${row.kills}  recovery median ${row.medianMs} ms, slowest ${row.slowestMs} ms  most workers ${row.most}  failed ${row.failed} of ${row.total}`);
+}
+
+console.log('\ntarget          kills  recovery median ms  slowest ms  most workers  failed requests  requests');
+for (const row of rows) {
+  console.log(
+    `${row.name.padEnd(15)} ${String(row.kills).padStart(5)} ${String(row.medianMs).padStart(19)} ${String(row.slowestMs).padStart(11)} ${String(row.most).padStart(13)} ${String(row.failed).padStart(16)} ${String(row.total).padStart(9)}`,
+  );
+}
