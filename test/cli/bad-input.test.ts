@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { describe, it } from 'node:test';
@@ -49,6 +49,48 @@ describe('bad input', () => {
     assert.equal(result.code, 2);
     assert.match(result.stderr, /^drover: DROVER_INSTANCES: expected a positive integer, 'max' or 'auto', got 'lots'/);
   });
+
+  for (const [name, why] of <[string, string][]>[
+    ['a/b', 'it may only have letters, digits and . _ - @ +, and must start with a letter or digit'],
+    ['all', "'all' stands for every app in drover's commands"],
+    ['x'.repeat(70), 'it has 70 characters, more than 64'],
+  ]) {
+    it(`--name ${name.slice(0, 12)}: refused before anything starts`, async () => {
+      const result = await runDrover(['start', example('hello/server.js'), '--name', name]);
+      assert.equal(result.code, 2);
+      assert.equal(result.stderr, `drover: --name: ${why}, got '${name}' [DROVER_E_INVALID_OPTION]\n`);
+      assert.deepEqual(result.leftover, []);
+    });
+  }
+
+  it('a control socket path longer than a Unix socket may have: names the path and the fix', async () => {
+    const home = mkdtempSync(`${tmpdir()}/drover-${'h'.repeat(70)}-`);
+    try {
+      const result = await runDrover(['run', example('hello/server.js'), '--name', 'a-rather-long-application-name'], { env: { DROVER_HOME: home } });
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, /^drover: a-rather-long-application-name: its control socket \S+ would be \d+ bytes, more than the 107 a Unix socket path may have; give the app a shorter name, or set DROVER_HOME to a shorter folder \[DROVER_E_INVALID_OPTION\]\n$/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  for (const [field, file] of <[string, string][]>[
+    ['out_file', '/proc/drover/out.log'],
+    ['pid_file', '/sys/drover.pid'],
+    ['error_file', '/dev/sda'],
+  ]) {
+    it(`${field} under /${file.split('/')[1]}: refused at once (creating folders there never ends)`, async () => {
+      const dir = mkdtempSync(`${tmpdir()}/drover-paths-`);
+      try {
+        writeFileSync(`${dir}/app.config.js`, `module.exports = { script: ${JSON.stringify(example('hello/server.js'))}, ${field}: '${file}' };\n`);
+        const result = await runDrover(['start', `${dir}/app.config.js`], { timeoutMs: 10_000 });
+        assert.equal(result.code, 2);
+        assert.match(result.stderr, new RegExp(`^drover: \\S+app\\.config\\.js: ${field}: ${file.replaceAll('/', '\\/')} is under \\/${file.split('/')[1]}, where files cannot be created; give a path on a real file system.*\\[DROVER_E_INVALID_OPTION\\]\\n$`));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 
   it('a malformed duration names the flag, the expected form and the value', async () => {
     const result = await runDrover(['run', example('hello/server.js'), '--kill-timeout', 'soon']);

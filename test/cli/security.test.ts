@@ -115,6 +115,9 @@ describe('DROVER_HOME and the control API', () => {
     const silent = await rawRequest('guarded', 'GET /v1/status HTTP/1.1\r\nHost: x\r\n');
     assert.equal(silent.status, 408, silent.text);
     assert.ok(Date.now() - started < 15_000);
+    // One that sends nothing at all is closed too.
+    const idle = await rawRequest('guarded', '');
+    assert.ok(idle.status === 408 || idle.status === 'closed', `idle connection: ${idle.status}`);
     // The app was not stopped or reloaded by any of it, and still answers.
     await sleep(100);
     assert.doesNotMatch(drover.output, /stop requested|reload/);

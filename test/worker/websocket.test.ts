@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { describe, it } from 'node:test';
 import { io as ioClient } from 'socket.io-client';
 import WebSocket from 'ws';
@@ -80,6 +81,31 @@ describe('WebSocket servers', () => {
     } finally {
       client.close();
     }
+    drover.signal('SIGTERM');
+    assert.equal((await drover.exited).code, 0);
+  });
+
+  it("an 'upgrade' listener added by the first request (as Next.js's custom server does): every first request answers", async () => {
+    const port = await freePort();
+    const drover = new DroverProcess(['run', framework('lazy-upgrade.cjs'), '-i', '2', '--name', 'lazy'], { env: { PORT: String(port) } });
+    await drover.waitUntilListening(15_000);
+    const pids = new Set<number>();
+    for (let i = 0; i < 6; i++) pids.add((await get(`http://127.0.0.1:${port}/`, { timeoutMs: 3000 })).json<{ pid: number }>().pid);
+    assert.equal(pids.size, 2, 'the first request of each worker was answered');
+    const echoed = await new Promise<string>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path: '/', headers: { Connection: 'Upgrade', Upgrade: 'echo' } });
+      req.on('upgrade', (_res, socket) => {
+        socket.once('data', (data) => {
+          resolve(String(data));
+          socket.destroy();
+        });
+        socket.write('ping');
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(echoed, 'ping');
+    assert.doesNotMatch(drover.output, /Maximum call stack|crashed/);
     drover.signal('SIGTERM');
     assert.equal((await drover.exited).code, 0);
   });
