@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { findRunningApps } from '../control/client.js';
 import { droverHome, dumpPath, startRecordPath } from '../home/paths.js';
 import { privateHome, writePrivateFile } from '../home/private-files.js';
-import { DroverError } from '../errors/index.js';
+import { DroverError, errorCode } from '../errors/index.js';
 
 const CLI = fileURLToPath(new URL('./main.js', import.meta.url));
 
@@ -30,7 +30,7 @@ export async function saveCommand(): Promise<number> {
     try {
       return [JSON.parse(readFileSync(startRecordPath(app.name), 'utf8')) as SavedApp];
     } catch (error) {
-      process.stderr.write(`drover: ${app.name}: not saved: its start record ${startRecordPath(app.name)} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})\n`);
+      process.stderr.write(`drover: ${app.name}: not saved: its start record ${startRecordPath(app.name)} cannot be read (${errorCode(error)})\n`);
       return [];
     }
   });

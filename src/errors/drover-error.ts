@@ -24,6 +24,11 @@ export class InvalidOptionError extends DroverError {
   }
 }
 
+/** A system error's code (ENOSPC, ELOOP), or else its message: the short cause in a one-line report. */
+export function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error));
+}
+
 /** Tell our own errors from bugs: only these are printed without a stack. */
 export function isDroverError(error: unknown): error is DroverError {
   return error instanceof DroverError;

@@ -1,2 +1,2 @@
 export { ERROR_CATALOG, type ErrorCode } from './catalog.js';
-export { DroverError, InvalidOptionError, isDroverError } from './drover-error.js';
+export { DroverError, InvalidOptionError, errorCode, isDroverError } from './drover-error.js';

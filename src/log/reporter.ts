@@ -1,4 +1,5 @@
 import { formatDuration } from '../config/units.js';
+import { errorCode } from '../errors/index.js';
 import { describeExitAfter } from '../supervisor/describe-exit.js';
 import type { Supervisor, WorkerAddress, WorkerInfo } from '../supervisor/index.js';
 
@@ -34,7 +35,7 @@ function resilientLines(stream: NodeJS.WriteStream, name: string): (line: string
       if (error) {
         if (failure) failure.lost += 1;
         else {
-          failure = { code: (error as NodeJS.ErrnoException).code ?? error.message, lost: 1 };
+          failure = { code: errorCode(error), lost: 1 };
           tell(`cannot write the supervisor's ${name} (${failure.code}); its lines are dropped until it can be written again`);
         }
       } else if (failure) {

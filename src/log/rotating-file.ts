@@ -1,4 +1,5 @@
 import { closeSync, constants, createReadStream, createWriteStream, existsSync, fstatSync, openSync, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { errorCode } from '../errors/index.js';
 import { openForAppend } from '../home/private-files.js';
 import { pipeline } from 'node:stream/promises';
 
@@ -86,7 +87,7 @@ export class RotatingFile {
     this.#broken = true;
     this.#retryAt = Date.now() + WRITE_RETRY_MS;
     if (this.#failure) return;
-    this.#failure = { code: error.code ?? error.message, lost: 0 };
+    this.#failure = { code: errorCode(error), lost: 0 };
     this.#onProblem(`cannot write ${this.path} (${this.#failure.code}); its lines are dropped until it can be written again (tried every ${WRITE_RETRY_MS / 1000} s)`);
   }
 
@@ -131,7 +132,7 @@ export class RotatingFile {
       this.#day = today();
       if (!this.#rotationFailed) {
         this.#rotationFailed = true;
-        this.#onProblem(`cannot rotate ${this.path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); writing on in the current file, and trying again at the next rotation`);
+        this.#onProblem(`cannot rotate ${this.path} (${errorCode(error)}); writing on in the current file, and trying again at the next rotation`);
       }
       return;
     }

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { AppOptions } from '../config/index.js';
 import { withSlotSuffix } from '../config/slot-path.js';
 import { formatDuration } from '../config/units.js';
-import { DroverError } from '../errors/index.js';
+import { DroverError, errorCode } from '../errors/index.js';
 import { serializeError, type SerializedError, type WorkerStats } from '../ipc/messages.js';
 import { AppOutput } from '../log/app-output.js';
 import { describeExit, describeExitAfter, summarizeCause } from './describe-exit.js';
@@ -723,10 +723,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#record('warning', undefined, message);
     this.emit('warning', message);
   }
-}
-
-function errorCode(error: unknown): string {
-  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
 }
 
 const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);

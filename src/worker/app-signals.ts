@@ -13,8 +13,8 @@ const PREFERRED = ['SIGTERM', 'SIGINT'] as const;
 export class AppSignals {
   readonly #ours = new Map<NodeJS.Signals, () => void>();
   #delivering: NodeJS.Signals | undefined;
-  /** The app has heard a stop signal, a real one or one delivered here, with a handler of its own. */
-  handledByApp = false;
+  // The stop signals the app has heard with a handler of its own, real or delivered here.
+  readonly #heardByApp = new Set<NodeJS.Signals>();
   /** A real SIGINT or SIGTERM has arrived: the app has heard it already if it listens. */
   received = false;
 
@@ -29,12 +29,22 @@ export class AppSignals {
         if (this.#delivering === signal) return;
         const appHandles = this.appListens(signal);
         this.received = true;
-        if (appHandles) this.handledByApp = true;
+        if (appHandles) this.#heardByApp.add(signal);
         onSignal(signal, appHandles);
       };
       this.#ours.set(signal, listener);
       process.on(signal, listener);
     }
+  }
+
+  /** The app has heard a stop signal with a handler of its own: it decides when it exits. */
+  get handledByApp(): boolean {
+    return this.#heardByApp.size > 0;
+  }
+
+  /** The app heard `signal` with a handler before; it has none now: it raised it again to end itself. */
+  raisedAgain(signal: NodeJS.Signals, appHandles: boolean): boolean {
+    return !appHandles && this.#heardByApp.has(signal);
   }
 
   /** Whether the app has a listener of its own for `signal`. */
@@ -53,7 +63,7 @@ export class AppSignals {
   deliverStop(killSignal: string | undefined): NodeJS.Signals | undefined {
     const signal = killSignal !== undefined ? (killSignal as NodeJS.Signals) : PREFERRED.find((candidate) => this.appListens(candidate));
     if (signal === undefined || !this.appListens(signal)) return undefined;
-    this.handledByApp = true;
+    this.#heardByApp.add(signal);
     setImmediate(() => {
       this.#delivering = signal;
       try {

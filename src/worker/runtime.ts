@@ -96,7 +96,7 @@ function startRuntime(settings: RuntimeSettings): void {
   // it again after its shutdown hooks) ends the worker, as Node's default action would.
   signals.listen((signal, appHandles) => {
     if (!shutdown) void begin({ by: 'signal', signal });
-    else if (!appHandles && signals.handledByApp) signals.dieBy(signal);
+    else if (signals.raisedAgain(signal, appHandles)) signals.dieBy(signal);
   });
 }
 

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { after } from 'node:test';
@@ -21,6 +21,13 @@ const started = new Set<DroverProcess>();
 const background = new Set<number>();
 after(() => {
   for (const drover of started) drover.killGroup();
+  // Background supervisors a failed test never listed are still found by their sockets.
+  const listed = spawnSync(process.execPath, [CLI, 'ls', '--json'], { env: { ...process.env, DROVER_HOME }, encoding: 'utf8', timeout: 10_000 });
+  try {
+    for (const status of JSON.parse(listed.stdout) as RunningStatus[]) background.add(status.supervisorPid);
+  } catch {
+    // Nothing listed.
+  }
   for (const pid of background) killGroup(pid);
   rmSync(DROVER_HOME, { recursive: true, force: true });
 });
@@ -153,5 +160,28 @@ export async function waitFor(check: () => boolean, timeoutMs: number, what: str
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(25);
+  }
+}
+
+/** One event of an app's timeline, as `drover describe --json` gives it. */
+export interface TimelineEntry {
+  kind: string;
+  detail: string;
+}
+
+/** The timeline of a running app; empty when it is not (yet) running. */
+export async function timelineOf(app: string): Promise<TimelineEntry[]> {
+  const result = await runDrover(['describe', app, '--json']);
+  return result.code === 0 ? (JSON.parse(result.stdout) as { events: TimelineEntry[] }).events : [];
+}
+
+/** Poll an app's timeline until `count` events of `kind` match `pattern`; resolves with those of that kind. */
+export async function waitForEvents(app: string, kind: string, pattern: RegExp, count = 1, timeoutMs = 10_000): Promise<TimelineEntry[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const events = (await timelineOf(app)).filter((event) => event.kind === kind);
+    if (events.filter((event) => pattern.test(event.detail)).length >= count) return events;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} '${kind}' event(s) matching ${pattern}; got ${JSON.stringify(events)}`);
+    await sleep(200);
   }
 }

@@ -48,3 +48,45 @@ export function get(url: string, options: { agent?: http.Agent; timeoutMs?: numb
     req.on('error', reject);
   });
 }
+
+/** What a keep-alive load saw: answers, and failures (non-200 answers and socket errors). */
+export interface LoadTally {
+  ok: number;
+  failed: number;
+  failures: string[];
+}
+
+/**
+ * GET `url` in a loop from `connections` keep-alive clients until `stop()`, which
+ * resolves with the tally once every client has finished its last request.
+ */
+export function keepAliveLoad(url: string, connections: number): { tally: LoadTally; stop(): Promise<LoadTally> } {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const tally: LoadTally = { ok: 0, failed: 0, failures: [] };
+  let running = true;
+  const client = async () => {
+    while (running) {
+      try {
+        const reply = await get(url, { agent });
+        if (reply.status === 200) tally.ok += 1;
+        else {
+          tally.failed += 1;
+          tally.failures.push(`status ${reply.status}`);
+        }
+      } catch (error) {
+        tally.failed += 1;
+        tally.failures.push((error as Error).message);
+      }
+    }
+  };
+  const clients = Array.from({ length: connections }, client);
+  return {
+    tally,
+    async stop() {
+      running = false;
+      await Promise.all(clients);
+      agent.destroy();
+      return tally;
+    },
+  };
+}

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { describe, it } from 'node:test';
-import { DroverProcess, fixture, runDrover, sleep } from '../helpers/drover-process.js';
-import { freePort, get } from '../helpers/http.js';
+import { DroverProcess, fixture, sleep, waitForEvents } from '../helpers/drover-process.js';
+import { freePort, get, keepAliveLoad } from '../helpers/http.js';
 
 // drover's protocol and the app's own IPC messages never mix: the app's
 // process.on('message') hears nothing of drover's, and nothing the app sends is taken
@@ -16,19 +15,7 @@ describe('IPC namespace', () => {
       env: { PORT: String(port) },
     });
     await drover.waitUntilListening();
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 20 });
-    let ok = 0;
-    const failures: string[] = [];
-    let running = true;
-    const client = async () => {
-      while (running) {
-        await get(`http://127.0.0.1:${port}/`, { agent }).then(
-          (reply) => (reply.status === 200 ? (ok += 1) : failures.push(`status ${reply.status}`)),
-          (error: Error) => failures.push(error.message),
-        );
-      }
-    };
-    const clients = Array.from({ length: 20 }, client);
+    const load = keepAliveLoad(`http://127.0.0.1:${port}/`, 20);
     try {
       await sleep(300);
       for (let i = 1; i <= 3; i++) {
@@ -37,12 +24,10 @@ describe('IPC namespace', () => {
         await sleep(300);
       }
     } finally {
-      running = false;
-      await Promise.all(clients);
-      agent.destroy();
+      await load.stop();
     }
-    assert.deepEqual(failures.slice(0, 5), []);
-    assert.ok(ok > 200, `requests served: ${ok}`);
+    assert.deepEqual(load.tally.failures.slice(0, 5), []);
+    assert.ok(load.tally.ok > 200, `requests served: ${load.tally.ok}`);
     drover.signal('SIGTERM');
     assert.equal((await drover.exited).code, 0);
     assert.doesNotMatch(drover.stdout, /app got message/);
@@ -52,7 +37,7 @@ describe('IPC namespace', () => {
     const port = await freePort();
     const drover = new DroverProcess(['run', fixture('reads-messages.cjs'), '-i', '1', '--name', 'forger'], { env: { PORT: String(port), FORGE: '1' } });
     await drover.waitUntilListening();
-    const described = await waitForInvalid('forger', 4);
+    const described = await waitForEvents('forger', 'ipc-invalid', /./, 4);
     const details = described.map((event) => event.detail);
     assert.match(details.join('\n'), /stats: stats is missing/);
     assert.match(details.join('\n'), /listening: address is missing|listening: address is malformed/);
@@ -64,15 +49,3 @@ describe('IPC namespace', () => {
     assert.equal((await drover.exited).code, 0);
   });
 });
-
-async function waitForInvalid(app: string, count: number): Promise<{ kind: string; detail: string }[]> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const result = await runDrover(['describe', app, '--json']);
-    const events = result.code === 0 ? (JSON.parse(result.stdout) as { events: { kind: string; detail: string }[] }).events : [];
-    const invalid = events.filter((event) => event.kind === 'ipc-invalid');
-    if (invalid.length >= count) return invalid;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} dropped messages; timeline: ${JSON.stringify(events)}`);
-    await sleep(200);
-  }
-}

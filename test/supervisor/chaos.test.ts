@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { it } from 'node:test';
 import { DroverProcess, example, runDrover, sleep, waitFor } from '../helpers/drover-process.js';
-import { freePort, get } from '../helpers/http.js';
+import { freePort, get, keepAliveLoad } from '../helpers/http.js';
 
 // Chaos, bounded: 2 workers under keep-alive load on loopback while a random worker is
 // SIGKILLed every 0.5 to 1.5 s for 12 s. The app always comes back to 2 workers, never
@@ -20,18 +19,7 @@ it('a worker SIGKILLed every 0.5-1.5 s under load: back to 2 workers every time,
   const supervisor = drover.pid;
   const workerPids = () => drover.groupPids().filter((pid) => pid !== supervisor);
 
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
-  let answered = 0;
-  let running = true;
-  const client = async () => {
-    while (running) {
-      await get(`http://127.0.0.1:${port}/`, { agent }).then(
-        () => (answered += 1),
-        () => sleep(5),
-      );
-    }
-  };
-  const clients = Array.from({ length: 10 }, client);
+  const load = keepAliveLoad(`http://127.0.0.1:${port}/`, 10);
 
   let most = 0;
   const sampler = setInterval(() => (most = Math.max(most, workerPids().length)), 10);
@@ -56,14 +44,12 @@ it('a worker SIGKILLed every 0.5-1.5 s under load: back to 2 workers every time,
     assert.equal(ready, WORKERS);
   } finally {
     clearInterval(sampler);
-    running = false;
-    await Promise.all(clients);
-    agent.destroy();
+    await load.stop();
   }
 
   assert.ok(kills >= 8, `kills: ${kills}`);
   assert.ok(most <= WORKERS + RELOAD_BATCH, `at most ${most} worker processes at once`);
-  assert.ok(answered > 100, `requests answered: ${answered}`);
+  assert.ok(load.tally.ok > 100, `requests answered: ${load.tally.ok}`);
   assert.doesNotMatch(drover.output, /crash loop|DROVER_E_CRASH_LOOP/);
   const pids = new Set<number>();
   for (let i = 0; i < 10; i++) pids.add((await get(`http://127.0.0.1:${port}/`)).json<{ pid: number }>().pid);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { it } from 'node:test';
-import { CLI, DROVER_HOME, ROOT, example, fixture, isAlive, runDrover, runningApps, sleep } from '../helpers/drover-process.js';
+import { CLI, DROVER_HOME, ROOT, example, fixture, isAlive, runDrover, runningApps, sleep, timelineOf, waitForEvents } from '../helpers/drover-process.js';
 import { freePort, get } from '../helpers/http.js';
 
 // A background app whose logs are on a disk that fills up, for real: a 256 KiB tmpfs
@@ -12,26 +12,8 @@ import { freePort, get } from '../helpers/http.js';
 
 const canMount = spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs -o size=64k tmpfs /mnt']).status === 0;
 
-interface Event {
-  kind: string;
-  detail: string;
-}
-
-async function warnings(app: string): Promise<string[]> {
-  const result = await runDrover(['describe', app, '--json']);
-  if (result.code !== 0) return [];
-  return (JSON.parse(result.stdout) as { events: Event[] }).events.filter((event) => event.kind === 'warning').map((event) => event.detail);
-}
-
-async function waitForWarning(app: string, pattern: RegExp): Promise<string[]> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const found = await warnings(app);
-    if (found.some((line) => pattern.test(line))) return found;
-    if (Date.now() > deadline) throw new Error(`no warning matching ${pattern}; warnings: ${JSON.stringify(found)}`);
-    await sleep(200);
-  }
-}
+const warnings = async (app: string) => (await timelineOf(app)).filter((event) => event.kind === 'warning').map((event) => event.detail);
+const waitForWarning = async (app: string, pattern: RegExp) => (await waitForEvents(app, 'warning', pattern)).map((event) => event.detail);
 
 it('a full disk under the logs: the app keeps serving, the failure is reported once, writing resumes when space is freed', { timeout: 60_000, skip: canMount ? false : 'unshare -m and a tmpfs mount are not permitted here' }, async () => {
   const logs = `${DROVER_HOME}/logs`;

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { describe, it } from 'node:test';
 import { DroverProcess, ROOT, fixture, runDrover, sleep, waitFor } from '../helpers/drover-process.js';
-import { freePort, get } from '../helpers/http.js';
+import { freePort, get, keepAliveLoad } from '../helpers/http.js';
 
 // The app's own shutdown code runs under drover as it would under plain node: its
 // SIGTERM handler (Fastify's close, NestJS's enableShutdownHooks, Koa's server.close)
@@ -12,38 +11,6 @@ import { freePort, get } from '../helpers/http.js';
 const framework = (name: string) => `${ROOT}test/fixtures/frameworks/${name}`;
 
 const count = (text: string, pattern: RegExp) => text.match(new RegExp(pattern, 'g'))?.length ?? 0;
-
-/** Keep-alive load from `connections` clients until stopped; counts answers and failures. */
-function keepAliveLoad(url: string, connections: number) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
-  const tally = { ok: 0, failed: 0, failures: [] as string[] };
-  let running = true;
-  const client = async () => {
-    while (running) {
-      try {
-        const reply = await get(url, { agent });
-        if (reply.status === 200) tally.ok += 1;
-        else {
-          tally.failed += 1;
-          tally.failures.push(`status ${reply.status}`);
-        }
-      } catch (error) {
-        tally.failed += 1;
-        tally.failures.push((error as Error).message);
-      }
-    }
-  };
-  const clients = Array.from({ length: connections }, client);
-  return {
-    tally,
-    async stop() {
-      running = false;
-      await Promise.all(clients);
-      agent.destroy();
-      return tally;
-    },
-  };
-}
 
 describe("the app's own cleanup", () => {
   it('Fastify: close() and its onClose hooks run on reload, scale-down and stop; no request fails across the reload', async () => {
