@@ -4,16 +4,20 @@
 // connections, and with a new connection per request. Prints total requests, failed
 // requests (socket errors plus non-2xx) and the slowest request.
 //
-//   node bench/reload.js [--duration 20] [--reloads 3] [--connections 50]
+// `--app <script>` reloads another app: test/fixtures/apps/sigterm-close-exit.cjs is
+// the usual hand-written shutdown (on SIGTERM, close the server, then exit), which
+// drover lets run on every reload.
+//
+//   node bench/reload.js [--duration 20] [--reloads 3] [--connections 50] [--app <script>]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { ROOT, freePort, option, runWrk, startServer, stopServer } from './lib.js';
+import { ROOT, freePort, option, runWrk, startServer, stopServer, textOption } from './lib.js';
 
 const duration = option('duration', 20);
 const reloads = option('reloads', 3);
 const connections = option('connections', 50);
-const app = 'examples/hello/server.js';
+const app = textOption('app') ?? 'examples/hello/server.js';
 const pm2Home = mkdtempSync(`${tmpdir()}/drover-bench-pm2-`);
 const pm2 = (...args) => execFileSync(`${ROOT}node_modules/.bin/pm2`, args, { cwd: ROOT, env: { ...process.env, PM2_HOME: pm2Home }, stdio: 'pipe' });
 
@@ -58,7 +62,7 @@ const targets = {
 
 const modes = { 'keep-alive': undefined, 'connection per request': 'Connection: close' };
 const rows = [];
-console.log(`reload: wrk, ${connections} connections, ${duration} s, ${reloads} reloads, 2 workers, node ${process.version}`);
+console.log(`reload: ${app}, wrk, ${connections} connections, ${duration} s, ${reloads} reloads, 2 workers, node ${process.version}`);
 try {
   for (const [mode, header] of Object.entries(modes)) {
     for (const [name, target] of Object.entries(targets)) {

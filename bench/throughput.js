@@ -2,8 +2,11 @@
 // 2 workers vs a single process, alternated round by round in one run, on a
 // hello-world route and a CPU-bound route. Prints medians and ratios.
 //
-//   node bench/throughput.js [--rounds 5] [--duration 5] [--connections 50] [--workers 2]
-import { LOAD_TOOL, ROOT, freePort, groupCpuSeconds, load, median, option, rssMb, startServer, stopServer } from './lib.js';
+// `--compare <folder>` adds another build of drover (a checkout of an earlier commit,
+// built) to the same run, to price a change against what came before it.
+//
+//   node bench/throughput.js [--rounds 5] [--duration 5] [--connections 50] [--workers 2] [--compare <folder>]
+import { LOAD_TOOL, ROOT, freePort, groupCpuSeconds, load, median, option, rssMb, startServer, stopServer, textOption } from './lib.js';
 
 const rounds = option('rounds', 5);
 const duration = option('duration', 5);
@@ -18,6 +21,8 @@ const targets = {
   'bare cluster': ['bench/bare-cluster.cjs', app, String(workers)],
   single: [app],
 };
+const compare = textOption('compare');
+if (compare) targets['drover compared'] = [`${compare}/dist/cli/main.js`, 'run', app, '-i', String(workers)];
 const routes = ['/', '/cpu'];
 const results = {};
 
@@ -84,5 +89,9 @@ console.log(`hello-world  drover / bare cluster  CPU per request ${pairedRatio('
 console.log(`hello-world  stats on / stats off   req/s ${pairedRatio('drover /', 'drover stats off /', 'rps')}   (target >= 0.99)`);
 console.log(`hello-world  stats on / stats off   CPU per request ${pairedRatio('drover /', 'drover stats off /', 'cpuUsPerRequest')}`);
 console.log(`cpu-bound    drover / bare cluster  req/s ${pairedRatio('drover /cpu', 'bare cluster /cpu', 'rps')}`);
+if (compare) {
+  console.log(`hello-world  drover / compared build  req/s ${pairedRatio('drover /', 'drover compared /', 'rps')}   (${compare})`);
+  console.log(`hello-world  drover / compared build  CPU per request ${pairedRatio('drover /', 'drover compared /', 'cpuUsPerRequest')}`);
+}
 console.log(`cpu-bound    drover / single        req/s ${pairedRatio('drover /cpu', 'single /cpu', 'rps')}   (target >= 1.9 with 2 workers)`);
 console.log(`cpu-bound    bare cluster / single  req/s ${pairedRatio('bare cluster /cpu', 'single /cpu', 'rps')}`);
