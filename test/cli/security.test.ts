@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { after, describe, it } from 'node:test';
-import { DROVER_HOME, DroverProcess, example, runDrover, runningApps, sleep } from '../helpers/drover-process.js';
+import { describe, it } from 'node:test';
+import { DROVER_HOME, DroverProcess, example, runDrover, runningApps, scratchDir, sleep } from '../helpers/drover-process.js';
 import { freePort } from '../helpers/http.js';
 
 // $DROVER_HOME and the control API against a user who plants files or abuses the
@@ -12,13 +11,7 @@ import { freePort } from '../helpers/http.js';
 // environments are private, the API bounds what it reads and how long it waits, and
 // no secret crosses it.
 
-const dirs: string[] = [];
-after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-function scratch(): string {
-  const dir = mkdtempSync(`${tmpdir()}/drover-security-`);
-  dirs.push(dir);
-  return dir;
-}
+const scratch = () => scratchDir('security');
 
 /** A raw request over the control socket of `app`; resolves with the status, or 'closed' if the server hung up first. */
 function rawRequest(app: string, head: string, body?: Buffer): Promise<{ status: number | 'closed'; text: string }> {

@@ -17,6 +17,8 @@ export const example = (path: string) => `${ROOT}examples/${path}`;
 export const DROVER_HOME = mkdtempSync(`${tmpdir()}/drover-home-`);
 
 const started = new Set<DroverProcess>();
+// Scratch folders made by scratchDir(), removed when the test file ends.
+const scratchDirs: string[] = [];
 // Supervisors started by `drover start` run in process groups of their own.
 const background = new Set<number>();
 after(() => {
@@ -29,8 +31,15 @@ after(() => {
     // Nothing listed.
   }
   for (const pid of background) killGroup(pid);
-  rmSync(DROVER_HOME, { recursive: true, force: true });
+  for (const dir of [DROVER_HOME, ...scratchDirs]) rmSync(dir, { recursive: true, force: true });
 });
+
+/** A new empty folder under the system's temporary folder, removed when the test file ends. */
+export function scratchDir(name: string): string {
+  const dir = mkdtempSync(`${tmpdir()}/drover-${name}-`);
+  scratchDirs.push(dir);
+  return dir;
+}
 
 export interface Exit {
   code: number | null;

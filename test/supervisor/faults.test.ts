@@ -1,24 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { after, describe, it } from 'node:test';
-import { validateAppOptions } from '../../src/config/index.js';
-import { Supervisor } from '../../src/supervisor/index.js';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { DroverProcess, ROOT, example, fixture, isAlive, runDrover, runningApps, sleep, waitFor } from '../helpers/drover-process.js';
+// The built supervisor: its workers preload dist/worker/runtime.js.
+import { Supervisor, validateAppOptions } from '../../dist/index.js';
+import { DroverProcess, ROOT, example, fixture, isAlive, runDrover, runningApps, scratchDir, sleep, waitFor } from '../helpers/drover-process.js';
 import { freePort, get } from '../helpers/http.js';
 
 // Supervisor faults found under chaos and abuse, each reproduced with real processes:
 // a spawn that fails, workers whose supervisor was killed, a scale far too large, a
 // scale during a reload, a crash loop in one slot, a multi-app start that fails.
 
-const dirs: string[] = [];
-after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-function scratch(): string {
-  const dir = mkdtempSync(`${tmpdir()}/drover-faults-`);
-  dirs.push(dir);
-  return dir;
-}
+const scratch = () => scratchDir('faults');
 
 interface Status {
   name: string;

@@ -1,23 +1,16 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { after, describe, it } from 'node:test';
+import { unlinkSync, writeFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
 // The built supervisor: its workers preload dist/worker/runtime.js.
 import { Supervisor, validateAppOptions, type TimelineEvent } from '../../dist/index.js';
-import { DroverProcess, fixture, sleep, waitFor } from '../helpers/drover-process.js';
+import { DroverProcess, fixture, scratchDir, sleep, waitFor } from '../helpers/drover-process.js';
 import { freePort, get } from '../helpers/http.js';
 
 // Health supervision with real workers: heartbeats, the memory limit, the app's own
 // health check, the figures each worker reports, and the timeline that explains it all.
 
-const dirs: string[] = [];
-after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-const stateDir = () => {
-  const dir = mkdtempSync(`${tmpdir()}/drover-health-`);
-  dirs.push(dir);
-  return dir;
-};
+const stateDir = () => scratchDir('health');
 
 interface Answer {
   pid: number;
