@@ -69,10 +69,7 @@ export function reportSupervisor(supervisor: Supervisor, output: Output = consol
     const what = supervisor.app.wait_ready ? "ready (no process.send('ready') yet)" : 'listening';
     warn(`${who(worker)} is not ${what} after ${formatDuration(waited)}; still waiting (listen_timeout)`);
   });
-  // An unresponsive worker's kill is reported when it happens; its exit adds nothing.
-  const killedAsUnresponsive = new Set<number>();
   supervisor.on('unresponsive', (worker, silentMs) => {
-    killedAsUnresponsive.add(worker.pid);
     warn(`${who(worker)} unresponsive for ${formatDuration(silentMs)} (no heartbeat within heartbeat_timeout): killed and replaced`);
   });
   supervisor.on('health-warning', (worker, detail) => warn(`${who(worker)}: ${detail}`));
@@ -83,7 +80,8 @@ export function reportSupervisor(supervisor: Supervisor, output: Output = consol
   );
   supervisor.on('replace-failed', (worker, reason, why) => warn(`${who(worker)}: its replacement (${reason}) failed: ${why}; it keeps serving`));
   supervisor.on('crash', (report) => {
-    if (killedAsUnresponsive.delete(report.worker.pid)) return;
+    // An unresponsive worker's kill is reported when it happens; its exit adds nothing.
+    if (report.killed) return;
     const how = describeExitAfter(report.code, report.signal, report.uptime);
     const cause = report.cause ? (report.sameCauseAsBefore ? ' (same error as before)' : `: ${report.cause}`) : '';
     const { decision } = report;

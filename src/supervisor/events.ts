@@ -19,6 +19,8 @@ export interface CrashReport {
   sameCauseAsBefore: boolean;
   stderrTail: string[];
   decision: CrashDecision;
+  /** drover killed it (unresponsive): its exit is not the app's doing. */
+  killed: boolean;
 }
 
 /** What happens after a crash: a restart, giving up, nothing (the app is stopping), or an accepted exit. */
@@ -93,12 +95,14 @@ export interface SupervisorEvents {
   drained: [worker: WorkerInfo, report: DrainReport];
   killed: [worker: WorkerInfo, report: DrainReport | undefined, why: 'kill_timeout' | 'forced'];
   unresponsive: [worker: WorkerInfo, silentMs: number];
-  'health-warning': [worker: WorkerInfo, detail: string];
+  'health-warning': [worker: WorkerInfo, detail: string, kind: 'event-loop-delay'];
   /** A worker is being replaced gracefully (memory limit, health check, event-loop delay). */
   replacing: [worker: WorkerInfo, reason: RestartReason, detail: string];
   replaced: [replaced: ReplacedSlot, reason: RestartReason];
   'replace-failed': [worker: WorkerInfo, reason: RestartReason, why: string];
   'reload-start': [slots: number, batch: number];
+  /** The app now has `to` slots instead of `from`. */
+  scaled: [from: number, to: number];
   /** drover restart: these workers drain, and each slot starts afresh once its worker is gone. */
   restarting: [workers: WorkerInfo[]];
   'reload-replaced': [replaced: ReplacedSlot];

@@ -1,4 +1,6 @@
-export { Supervisor } from './supervisor.js';
+export { Supervisor, type SupervisorOptions } from './supervisor.js';
+export type { Launcher } from './launcher.js';
+export { IllegalTransitionError, canTransition, type ExitIntent } from './worker-state.js';
 export type {
   AppSnapshot,
   CrashDecision,

@@ -1,13 +1,12 @@
 import type { ChildProcess, Serializable } from 'node:child_process';
 import { Channel, type Handlers } from '../ipc/channel.js';
 import { checkWorkerMessage } from '../ipc/guards.js';
-import { isDroverMessage, type DrainReport, type ListenAddress, type SerializedError, type SupervisorMessage, type WorkerMessage, type WorkerStats } from '../ipc/messages.js';
+import { isDroverMessage, type DrainReport, type ListenAddress, type SerializedError, type SupervisorMessage, type WorkerMessage } from '../ipc/messages.js';
 import type { WorkerOutput } from '../log/app-output.js';
-import { freshHealthState, type HealthState } from './health-rules.js';
 import { LineBuffer } from './line-buffer.js';
+import { checkTransition, drainReason, type ExitIntent, type WorkerState } from './worker-state.js';
 
-/** A worker's life: starting -> listening -> ready -> draining -> exited (steps may be skipped). */
-export type WorkerState = 'starting' | 'listening' | 'ready' | 'draining' | 'exited';
+export type { WorkerState } from './worker-state.js';
 
 /** Where a worker listens, as its runtime reports it. */
 export type WorkerAddress = ListenAddress;
@@ -23,79 +22,93 @@ export interface WorkerInfo {
   startedAt: number;
 }
 
-/** The supervisor's side of one worker process (cluster worker or forked process alike). */
-export class WorkerHandle {
+/**
+ * What the parts of a supervisor may read of a worker. Only the pool changes it, and
+ * only through its state machine; nobody else holds its process or can kill it.
+ */
+export interface WorkerView {
   readonly slot: number;
-  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly startedAt: number;
+  readonly state: WorkerState;
+  readonly live: boolean;
+  /** `current` serves its slot; a `candidate` is a new worker that has not replaced the slot's yet. */
+  readonly role: 'current' | 'candidate';
+  /** Why drover asked it to go; undefined until it does. */
+  readonly intent: ExitIntent | undefined;
+  /** When it was up (listening, or ready with wait_ready); 0 until then. */
+  readonly upAt: number;
+  /** It has listened on a port at least once. */
+  readonly listened: boolean;
+  /** How it ended ("exit code 1"), once it has. */
+  readonly exitedWith: string | undefined;
+  readonly drainReport: DrainReport | undefined;
+  readonly info: WorkerInfo;
+}
+
+/** The supervisor's side of one worker process (cluster worker or forked process alike). */
+export class WorkerHandle implements WorkerView {
+  readonly slot: number;
+  readonly process: ChildProcess;
   readonly pid: number;
   readonly startedAt = Date.now();
-  /** When it was up: listening, or ready with wait_ready. */
+  role: 'current' | 'candidate';
   upAt = 0;
-  state: WorkerState = 'starting';
-  /**
-   * `current` serves its slot; a `candidate` is a reload's new worker, serving but not
-   * yet the slot's worker: its failure stops the reload instead of counting as a crash.
-   */
-  role: 'current' | 'candidate' = 'current';
-  /** Waiting to hear that the worker is up (listening, or ready with wait_ready) or can no longer be. */
-  readonly upWaiters = new Set<(outcome: UpOutcome) => void>();
-  /** drover asked this worker to exit, so its exit is not a crash. */
-  stopRequested = false;
-  /** Its runtime listens for drover's messages: before that, a message would be lost. */
-  online = false;
-  // A shutdown asked for before the worker was online, sent once it is.
-  #pendingShutdown: SupervisorMessage | undefined;
-  /** drover restart: start the slot afresh once this one has exited. */
-  restartAfterExit = false;
-  /** The worker listened once; an exit before that is a failure to start. */
   listened = false;
-  fatalError: SerializedError | undefined;
-  /** The latest report, and when it came: the heartbeat. */
-  stats: WorkerStats | undefined;
-  lastReportAt = Date.now();
-  readonly health: HealthState = freshHealthState();
-  /** A replacement (memory, health) is under way: do not start another. */
-  replacing = false;
-  /** Why drover killed it (unresponsive), when it did: its exit is explained by this. */
-  killedFor: string | undefined;
-  /** SIGKILL was sent. */
-  killSent = false;
-  /** How it ended ("exit code 1"), once it has. */
   exitedWith: string | undefined;
   drainReport: DrainReport | undefined;
+  /** The exception that killed it, as its runtime reported it before Node printed it. */
+  fatalError: SerializedError | undefined;
+  /** Why drover ended it itself (unresponsive: killed): the words that explain its exit. */
+  intentDetail: string | undefined;
+  /** SIGKILL was sent. */
+  killSent = false;
   readonly stderr: LineBuffer;
-  readonly stdout: LineBuffer | undefined;
   readonly channel: Channel<SupervisorMessage, WorkerMessage>;
-  readonly timers: NodeJS.Timeout[] = [];
+  /** Resolves once the worker's piped stdout and stderr have ended: its last lines are in. */
+  readonly outputDone: Promise<void>;
+  #state: WorkerState = 'starting';
+  #intent: ExitIntent | undefined;
+  // Its runtime listens for drover's messages; before that a message would be lost
+  // (Node keeps none for a listener that is not there yet).
+  #online = false;
+  #pendingShutdown: SupervisorMessage | undefined;
+  readonly #onTransition: (from: WorkerState, to: WorkerState) => void;
   // stderr is held back until the worker is established (listening or up for
   // min_uptime), so that an app crashing at start prints its stack once, in the
   // crash report, instead of once per restart.
   #held: string[] | undefined = [];
+  readonly #flushHeld: () => void;
 
-  constructor(
-    slot: number,
-    child: ChildProcess,
-    output: WorkerOutput,
-    handlers: Handlers<WorkerMessage>,
-    onAppMessage: (message: unknown) => void,
-    onInvalidMessage: (why: string) => void,
-  ) {
+  constructor(options: {
+    slot: number;
+    role: 'current' | 'candidate';
+    process: ChildProcess;
+    output: WorkerOutput;
+    handlers: Handlers<WorkerMessage>;
+    onAppMessage: (message: unknown) => void;
+    onInvalidMessage: (why: string) => void;
+    onTransition: (from: WorkerState, to: WorkerState) => void;
+  }) {
+    const { slot, role, process: child, output } = options;
     this.slot = slot;
-    this.child = child;
+    this.role = role;
+    this.process = child;
     this.pid = child.pid ?? -1;
+    this.#onTransition = options.onTransition;
     this.stderr = new LineBuffer((line) => (this.#held ? this.#held.push(line) : output.stderr(line, this.pid)));
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.stderr.push(chunk));
     child.stderr?.on('end', () => this.stderr.flush());
+    let stdout: LineBuffer | undefined;
     if (output.stdout && child.stdout) {
       const write = output.stdout;
-      const stdout = new LineBuffer((line) => write(line, this.pid));
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => stdout.push(chunk));
-      child.stdout.on('end', () => stdout.flush());
-      this.stdout = stdout;
+      stdout = new LineBuffer((line) => write(line, this.pid));
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => stdout!.push(chunk));
+      child.stdout.on('end', () => stdout!.flush());
     }
     const ended = (stream: NodeJS.ReadableStream | null | undefined) =>
       stream ? new Promise<void>((resolve) => stream.once('end', resolve).once('close', resolve)) : Promise.resolve();
-    this.outputDone = Promise.all([ended(child.stderr), ended(this.stdout ? child.stdout : undefined)]).then(() => undefined);
+    this.outputDone = Promise.all([ended(child.stderr), ended(stdout ? child.stdout : undefined)]).then(() => undefined);
     this.#flushHeld = () => {
       for (const line of this.#held ?? []) output.stderr(line, this.pid);
     };
@@ -105,24 +118,36 @@ export class WorkerHandle {
         return child.connected;
       },
     };
-    this.channel = new Channel(port, checkWorkerMessage, handlers, onInvalidMessage);
+    this.channel = new Channel(port, checkWorkerMessage, options.handlers, options.onInvalidMessage);
     // drover's messages come as Node internal messages; 'message' is the app's alone.
     child.on('internalMessage', (message: unknown) => {
       if (isDroverMessage(message)) this.channel.receive(message);
     });
-    child.on('message', onAppMessage);
+    child.on('message', options.onAppMessage);
   }
 
-  readonly #flushHeld: () => void;
-  /** Resolves once the worker's piped stdout and stderr have ended: its last lines are in. */
-  readonly outputDone: Promise<void>;
+  get state(): WorkerState {
+    return this.#state;
+  }
 
-  get info(): WorkerInfo {
-    return { slot: this.slot, pid: this.pid, state: this.state, startedAt: this.startedAt };
+  get intent(): ExitIntent | undefined {
+    return this.#intent;
   }
 
   get live(): boolean {
-    return this.state !== 'exited';
+    return this.#state !== 'exited';
+  }
+
+  get info(): WorkerInfo {
+    return { slot: this.slot, pid: this.pid, state: this.#state, startedAt: this.startedAt };
+  }
+
+  /** Move to `to`; throws IllegalTransitionError if the state machine does not allow it. */
+  transition(to: WorkerState): void {
+    const from = this.#state;
+    checkTransition(from, to, this.pid);
+    this.#state = to;
+    this.#onTransition(from, to);
   }
 
   /** From now on the worker's stderr flows through live; what was held is written first. */
@@ -132,41 +157,37 @@ export class WorkerHandle {
     this.#held = undefined;
   }
 
-  /** Ask the worker to drain and exit (once). */
-  requestShutdown(reason: Extract<SupervisorMessage, { type: 'shutdown' }>['reason'], notifyApp: boolean): void {
-    if (!this.live || this.stopRequested) return;
-    this.stopRequested = true;
-    this.state = 'draining';
-    const message: SupervisorMessage = { type: 'shutdown', reason, notifyApp };
-    if (!this.online) this.#pendingShutdown = message;
+  /**
+   * Ask the worker to drain and exit, for `intent` (the first intent stands). Sent once
+   * its runtime is online. Returns false if it was asked already.
+   */
+  requestShutdown(intent: ExitIntent, notifyApp: boolean): boolean {
+    if (!this.live || this.#intent !== undefined) return false;
+    this.#intent = intent;
+    this.transition('draining');
+    const message: SupervisorMessage = { type: 'shutdown', reason: drainReason(intent), notifyApp };
+    if (!this.#online) this.#pendingShutdown = message;
     // false only when the channel is closed: the worker cannot hear us, so it cannot drain.
     else if (!this.channel.send(message)) this.kill();
+    return true;
   }
 
   /** The runtime is listening: send what waited for it. */
   goOnline(): void {
-    this.online = true;
+    this.#online = true;
     const pending = this.#pendingShutdown;
     this.#pendingShutdown = undefined;
     if (pending && !this.channel.send(pending)) this.kill();
   }
 
-  /** SIGKILL: for kill_timeout and forced stops only. */
-  kill(): void {
+  /** SIGKILL, for kill_timeout, forced stops and unresponsive workers; `intent` if it had none. */
+  kill(intent?: ExitIntent, detail?: string): void {
     if (!this.live) return;
+    if (intent !== undefined && this.#intent === undefined) {
+      this.#intent = intent;
+      this.intentDetail = detail;
+    }
     this.killSent = true;
-    this.child.kill('SIGKILL');
-  }
-
-  /** Tell everyone waiting whether the worker is up; each hears once. */
-  settleUp(outcome: UpOutcome): void {
-    const waiters = [...this.upWaiters];
-    this.upWaiters.clear();
-    for (const waiter of waiters) waiter(outcome);
-  }
-
-  clearTimers(): void {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.length = 0;
+    this.process.kill('SIGKILL');
   }
 }

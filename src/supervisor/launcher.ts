@@ -19,6 +19,21 @@ export function workerEnv(app: AppOptions, slot: number): Record<string, string>
   return env;
 }
 
+/**
+ * Starts worker processes for a supervisor's pool: node:cluster or fork for real, a
+ * fake one in unit tests. `launch` never throws: a process that cannot be started is a
+ * ChildProcess without a pid that emits 'error', which the pool counts as a worker
+ * that exited on start.
+ */
+export interface Launcher {
+  launch(slot: number, pipeStdout: boolean): ChildProcess;
+}
+
+/** The launcher of real workers: cluster or fork mode as the app says, with the worker runtime preloaded. */
+export function nodeLauncher(app: AppOptions, heapLimitMb?: number): Launcher {
+  return { launch: (slot, pipeStdout) => spawnWorker(app, slot, pipeStdout, heapLimitMb) };
+}
+
 /** What the worker runtime is told: how often to report, and how it stops. */
 function runtimeSettings(app: AppOptions): RuntimeSettings {
   return { statsInterval: app.stats_interval, killTimeout: app.kill_timeout, killSignal: app.kill_signal };

@@ -1,0 +1,111 @@
+import { formatDuration } from '../config/units.js';
+import type { SupervisorContext } from './context.js';
+import type { ReloadResult, ReplacedSlot } from './events.js';
+import type { ReplaceReason } from './health-monitor.js';
+import type { RestartController } from './restart-controller.js';
+import type { WorkerView } from './worker-handle.js';
+import type { ExitIntent } from './worker-state.js';
+
+/**
+ * Replacing workers without dropping capacity: a new worker for the slot first, then,
+ * once it is up, the old one drains. A rolling reload does it to every slot, a batch at
+ * a time; a graceful replacement (memory limit, health) to one. Both run in the
+ * supervisor's lifecycle queue.
+ */
+export class Reloader {
+  readonly #ctx: SupervisorContext;
+  readonly #restarts: RestartController;
+
+  constructor(ctx: SupervisorContext, restarts: RestartController) {
+    this.#ctx = ctx;
+    this.#restarts = restarts;
+  }
+
+  /**
+   * Rolling reload: each slot, reload_batch at a time, gets a new worker (the script is
+   * loaded afresh, so this is how new code is deployed); once the new one is up the
+   * old one drains. A new worker that crashes or is not up within listen_timeout stops
+   * the reload, and the old workers keep serving.
+   */
+  async roll(): Promise<ReloadResult> {
+    const { app, pool, emit } = this.#ctx;
+    const started = Date.now();
+    const replaced: ReplacedSlot[] = [];
+    const end = (failure: ReloadResult['failure']): ReloadResult => {
+      const result = { ok: failure === undefined, durationMs: Date.now() - started, replaced, failure };
+      emit('reload-end', result);
+      return result;
+    };
+    if (this.#ctx.stopping()) return end({ slot: -1, pid: -1, why: 'the app is not running' });
+    const batch = app.reload_batch;
+    emit('reload-start', pool.count, batch);
+
+    for (let first = 0; first < pool.count; first += batch) {
+      const slots = Array.from({ length: Math.min(batch, pool.count - first) }, (_, i) => first + i);
+      const candidates = slots.map((slot) => pool.spawn(slot, 'candidate'));
+      const outcomes = await Promise.all(candidates.map((candidate) => pool.whenUp(candidate)));
+      // One that came up and then died while the rest of its batch started fails too.
+      const failedAt = outcomes.findIndex((outcome, i) => !outcome.ok || !candidates[i]!.live);
+      if (failedAt !== -1) {
+        for (const candidate of candidates) pool.drain(candidate, 'reload');
+        const failed = candidates[failedAt]!;
+        const outcome = outcomes[failedAt]!;
+        const why = outcome.ok ? `exited (${failed.exitedWith}) while the rest of its batch started` : outcome.why;
+        return end({ slot: failed.slot, pid: failed.pid, why });
+      }
+      for (const candidate of candidates) {
+        const entry = this.#promote(candidate, 'reload');
+        if (entry) emit('reload-replaced', entry);
+        if (entry) replaced.push(entry);
+      }
+    }
+    // Every slot has a worker that started and listened: a crash loop given up on
+    // before (a bad deploy, now fixed) is over.
+    this.#restarts.clearGiveUp();
+    return end(undefined);
+  }
+
+  /**
+   * Replace one worker gracefully (memory limit, health): its successor first, then the
+   * drain. Resolves with whether it was replaced; not if a reload or restart got to it
+   * first, or its successor failed (then it keeps serving).
+   */
+  async replace(worker: WorkerView, reason: ReplaceReason): Promise<boolean> {
+    const { pool, emit } = this.#ctx;
+    if (this.#ctx.stopping() || pool.current(worker.slot) !== worker || !worker.live || worker.intent !== undefined) return true;
+    const candidate = pool.spawn(worker.slot, 'candidate');
+    const outcome = await pool.whenUp(candidate);
+    if (!outcome.ok || this.#ctx.stopping() || pool.current(worker.slot) !== worker) {
+      pool.drain(candidate, 'reload');
+      if (!outcome.ok) emit('replace-failed', worker.info, reason, outcome.why);
+      return false;
+    }
+    const entry = this.#promote(candidate, reason);
+    if (!entry) return false;
+    this.#restarts.count(worker.slot, reason);
+    emit('replaced', entry, reason);
+    return true;
+  }
+
+  // A candidate becomes its slot's worker and the one it replaces drains, unless
+  // scale has removed the slot meanwhile: then the candidate drains, never to serve unseen.
+  #promote(candidate: WorkerView, intent: ExitIntent): ReplacedSlot | undefined {
+    const { pool } = this.#ctx;
+    if (candidate.slot >= pool.count) {
+      pool.drain(candidate, 'scale');
+      return undefined;
+    }
+    // The slot may be waiting out a restart backoff (its worker crashed meanwhile): the
+    // candidate fills it instead.
+    this.#restarts.cancel(candidate.slot);
+    const old = pool.promote(candidate);
+    if (old) pool.drain(old, intent);
+    return { slot: candidate.slot, oldPid: old?.pid, newPid: candidate.pid, startupMs: candidate.upAt - candidate.startedAt };
+  }
+}
+
+/** "reload done after 201 ms, 2 replaced", for the timeline. */
+export function describeReloadEnd(result: ReloadResult): string {
+  const how = result.failure ? `stopped at worker ${result.failure.slot}: ${result.failure.why}` : 'done';
+  return `reload ${how} after ${formatDuration(result.durationMs)}, ${result.replaced.length} replaced`;
+}

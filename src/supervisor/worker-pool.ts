@@ -1,0 +1,318 @@
+import { EventEmitter } from 'node:events';
+import type { AppOptions } from '../config/index.js';
+import { formatDuration } from '../config/units.js';
+import { serializeError, type DrainReport, type SerializedError, type WorkerStats } from '../ipc/messages.js';
+import type { AppOutput } from '../log/app-output.js';
+import { describeExit, describeExitAfter, summarizeCause } from './describe-exit.js';
+import type { Launcher } from './launcher.js';
+import { WorkerHandle, type UpOutcome, type WorkerAddress, type WorkerView } from './worker-handle.js';
+import type { ExitIntent, WorkerState } from './worker-state.js';
+
+/** Everything known about how a worker ended. */
+export interface ExitFacts {
+  /** Why drover asked it to go; undefined: it went on its own (a crash, or an exit). */
+  intent: ExitIntent | undefined;
+  /** For a worker drover ended itself (unresponsive), why. */
+  intentDetail: string | undefined;
+  code: number | null;
+  signal: string | null;
+  /** Time since it started, ms. */
+  uptime: number;
+  listened: boolean;
+  /** It was its slot's worker when it ended (not a candidate, nor one replaced or scaled away). */
+  current: boolean;
+  /** One line: the fatal exception, or the stderr line that names an error. */
+  cause: string | undefined;
+  fatalError: SerializedError | undefined;
+  /** Its last stderr lines, Node's internal frames left out. */
+  stderrTail: string[];
+}
+
+/**
+ * The lifecycle stream: every worker's start, state transitions and exit (with its
+ * facts), and what its runtime reports. The other parts of a supervisor (restart
+ * policy, reloads, health, the timeline, pid files) subscribe to it.
+ */
+export interface PoolEvents {
+  spawn: [worker: WorkerView];
+  transition: [worker: WorkerView, from: WorkerState, to: WorkerState];
+  listening: [worker: WorkerView, address: WorkerAddress];
+  /** Up for min_uptime: stable, as the restart policy counts it. */
+  stable: [worker: WorkerView];
+  /** A slot's worker is not up after listen_timeout (a late candidate fails its reload instead). */
+  'slow-listen': [worker: WorkerView];
+  stats: [worker: WorkerView, stats: WorkerStats];
+  draining: [worker: WorkerView, report: DrainReport];
+  drained: [worker: WorkerView, report: DrainReport];
+  killed: [worker: WorkerView, report: DrainReport | undefined, why: 'kill_timeout' | 'forced'];
+  'ipc-invalid': [worker: WorkerView, why: string];
+  exit: [worker: WorkerView, facts: ExitFacts];
+}
+
+/**
+ * An app's workers: one slot per worker (`NODE_APP_INSTANCE`), the process serving
+ * each, and every process still alive (a reload's candidates, those draining). Starts
+ * workers through a launcher, drives each one's state machine from what its runtime
+ * reports, drains and kills them, and tells everything else through its events.
+ */
+export class WorkerPool extends EventEmitter<PoolEvents> {
+  readonly #app: AppOptions;
+  readonly #launcher: Launcher;
+  readonly #output: AppOutput;
+  /** The worker serving each slot. */
+  readonly #slots = new Map<number, WorkerHandle>();
+  /** Every worker process alive: current ones, candidates, and those draining. */
+  readonly #live = new Set<WorkerHandle>();
+  readonly #timers = new Map<WorkerHandle, NodeJS.Timeout[]>();
+  readonly #upWaiters = new Map<WorkerHandle, Set<(outcome: UpOutcome) => void>>();
+  // Output of exited workers still arriving through their pipes.
+  readonly #outputPending = new Set<Promise<void>>();
+  #count = 0;
+
+  constructor(app: AppOptions, launcher: Launcher, output: AppOutput) {
+    super();
+    this.#app = app;
+    this.#launcher = launcher;
+    this.#output = output;
+  }
+
+  /** How many slots the app has. */
+  get count(): number {
+    return this.#count;
+  }
+
+  set count(count: number) {
+    this.#count = count;
+  }
+
+  /** The live worker of each slot, in slot order. */
+  workers(): WorkerView[] {
+    return [...this.#slots.values()].filter((handle) => handle.live).sort((a, b) => a.slot - b.slot);
+  }
+
+  /** Every live worker process. */
+  live(): WorkerView[] {
+    return [...this.#live];
+  }
+
+  get liveCount(): number {
+    return this.#live.size;
+  }
+
+  /** The worker serving `slot`, live or not (an exited one stays until its slot is filled). */
+  current(slot: number): WorkerView | undefined {
+    return this.#slots.get(slot);
+  }
+
+  /** Resolves once the output of every exited worker has arrived (a second at most). */
+  async outputFlushed(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    // A process the app started may hold a worker's pipes open: do not wait for ever.
+    await Promise.race([Promise.all(this.#outputPending), new Promise((done) => (timer = setTimeout(done, 1000)))]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * Fork the workers of these slots, one per turn of the event loop, so that signals,
+   * IPC and the control API are answered between forks; stops early once `proceed`
+   * says no (the app is stopping, the slot was scaled away).
+   */
+  async forkSlots(slots: number[], proceed: (slot: number) => boolean): Promise<WorkerView[]> {
+    const started: WorkerView[] = [];
+    for (const slot of slots) {
+      if (!proceed(slot)) break;
+      if (started.length > 0) await new Promise((resolve) => setImmediate(resolve));
+      if (!proceed(slot)) break;
+      started.push(this.spawn(slot, 'current'));
+    }
+    return started;
+  }
+
+  /** Start a worker for `slot`: as the slot's worker, or as a candidate to replace it. */
+  spawn(slot: number, role: 'current' | 'candidate'): WorkerView {
+    const output = this.#output.forWorker(slot, this.#count);
+    const child = this.#launcher.launch(slot, output.stdout !== undefined);
+    const handle: WorkerHandle = new WorkerHandle({
+      slot,
+      role,
+      process: child,
+      output,
+      handlers: {
+        online: () => handle.goOnline(),
+        stats: (message) => this.emit('stats', handle, message.stats),
+        listening: (message) => this.#onListening(handle, message.address),
+        fatal: (message) => (handle.fatalError = message.error),
+        draining: (message) => {
+          handle.drainReport = message.report;
+          // Answered after this worker's "listener closed" on the same channel: once
+          // it has this, no connection node:cluster hands out can still be on its way.
+          handle.channel.send({ type: 'ack' }, message.seq);
+          this.emit('draining', handle, message.report);
+        },
+        drained: (message) => {
+          handle.drainReport = message.report;
+          this.emit('drained', handle, message.report);
+        },
+      },
+      // PM2's wait_ready: the app says it is ready with process.send('ready').
+      onAppMessage: (message) => {
+        if (message === 'ready' && this.#app.wait_ready) this.#onReady(handle);
+      },
+      onInvalidMessage: (why) => this.emit('ipc-invalid', handle, why),
+      onTransition: (from, to) => this.emit('transition', handle, from, to),
+    });
+    this.#live.add(handle);
+    if (role === 'current') this.#slots.set(slot, handle);
+    this.emit('spawn', handle);
+    this.#timers.set(handle, [
+      setTimeout(() => {
+        handle.establish();
+        this.emit('stable', handle);
+      }, this.#app.min_uptime),
+      setTimeout(() => {
+        if (handle.role === 'current' && (handle.state === 'starting' || (this.#app.wait_ready && handle.state === 'listening'))) {
+          this.emit('slow-listen', handle);
+        }
+      }, this.#app.listen_timeout),
+    ]);
+    child.on('exit', (code: number | null, signal: string | null) => this.#onExit(handle, code, signal));
+    // A process that could not be started at all (its cwd gone, say) emits 'error'
+    // and never 'exit'. Other errors (sending to one that is exiting) end in 'exit'.
+    child.on('error', (error) => {
+      if (child.pid !== undefined || !handle.live) return;
+      handle.fatalError = serializeError(error);
+      this.#onExit(handle, null, null);
+    });
+    return handle;
+  }
+
+  /** A candidate becomes its slot's worker. Returns the one it replaces, if alive; the caller drains it. */
+  promote(candidate: WorkerView): WorkerView | undefined {
+    const handle = this.#own(candidate);
+    const old = this.#slots.get(handle.slot);
+    handle.role = 'current';
+    this.#slots.set(handle.slot, handle);
+    return old?.live ? old : undefined;
+  }
+
+  /** Take a slot away (scale down); returns its worker, if any, for the caller to drain. */
+  release(slot: number): WorkerView | undefined {
+    const handle = this.#slots.get(slot);
+    this.#slots.delete(slot);
+    return handle;
+  }
+
+  /** Ask a worker to drain for `intent`; at kill_timeout it is killed. False if it was asked already. */
+  drain(worker: WorkerView, intent: ExitIntent): boolean {
+    const handle = this.#own(worker);
+    if (!handle.requestShutdown(intent, this.#app.shutdown_with_message)) return false;
+    this.#timers.get(handle)?.push(setTimeout(() => this.kill(handle, 'kill_timeout'), this.#app.kill_timeout));
+    return true;
+  }
+
+  /** SIGKILL a worker still draining at kill_timeout, or on a forced stop; what it still had open is reported. */
+  kill(worker: WorkerView, why: 'kill_timeout' | 'forced'): void {
+    const handle = this.#own(worker);
+    if (!handle.live || handle.killSent) return;
+    this.emit('killed', handle, handle.drainReport, why);
+    handle.kill();
+  }
+
+  /** SIGKILL a worker that stopped answering; `detail` explains its exit. */
+  killUnresponsive(worker: WorkerView, detail: string): void {
+    this.#own(worker).kill('unresponsive', detail);
+  }
+
+  /** Resolves once a new worker is up, or with why it cannot be: it exited, the app is stopping, or listen_timeout passed. */
+  whenUp(worker: WorkerView): Promise<UpOutcome> {
+    const handle = this.#own(worker);
+    if (handle.state === 'ready') return Promise.resolve({ ok: true });
+    if (!handle.live) return Promise.resolve({ ok: false, why: `exited (${handle.exitedWith})` });
+    return new Promise((resolve) => {
+      const waiters = this.#upWaiters.get(handle) ?? new Set();
+      this.#upWaiters.set(handle, waiters);
+      const timer = setTimeout(() => {
+        const what = this.#app.wait_ready ? "ready (no process.send('ready'))" : 'listening';
+        settle({ ok: false, why: `not ${what} after listen_timeout ${formatDuration(this.#app.listen_timeout)}` });
+      }, this.#app.listen_timeout);
+      const settle = (outcome: UpOutcome) => {
+        clearTimeout(timer);
+        waiters.delete(settle);
+        resolve(outcome);
+      };
+      waiters.add(settle);
+    });
+  }
+
+  /** Whoever waits for a worker to come up hears that it will not (the app is stopping). */
+  cancelWaits(why: string): void {
+    for (const handle of this.#upWaiters.keys()) this.#settleUp(handle, { ok: false, why });
+  }
+
+  #onListening(handle: WorkerHandle, address: WorkerAddress): void {
+    handle.listened = true;
+    if (handle.state === 'starting') handle.transition('listening');
+    handle.establish();
+    this.emit('listening', handle, address);
+    if (!this.#app.wait_ready) this.#onReady(handle);
+  }
+
+  // A worker is up once it listens, or, with wait_ready, once it says so.
+  #onReady(handle: WorkerHandle): void {
+    if (handle.state !== 'starting' && handle.state !== 'listening') return;
+    handle.upAt = Date.now();
+    handle.establish();
+    handle.transition('ready');
+    this.#settleUp(handle, { ok: true });
+  }
+
+  #onExit(handle: WorkerHandle, code: number | null, signal: string | null): void {
+    handle.exitedWith = describeExit(code, signal);
+    for (const timer of this.#timers.get(handle) ?? []) clearTimeout(timer);
+    this.#timers.delete(handle);
+    handle.stderr.flush();
+    const output = handle.outputDone;
+    this.#outputPending.add(output);
+    void output.then(() => this.#outputPending.delete(output));
+    this.#live.delete(handle);
+    handle.transition('exited');
+    const uptime = Date.now() - handle.startedAt;
+    const stderrTail = handle.stderr.appTail();
+    const fatal = handle.fatalError ? describeError(handle.fatalError) : summarizeCause(stderrTail);
+    // A new worker died before it was up: whoever waits for it (a reload, a scale) says why.
+    if (this.#upWaiters.get(handle)?.size) {
+      const how = `${handle.listened ? 'crashed' : 'crashed on start'} with ${describeExitAfter(code, signal, uptime)}`;
+      this.#settleUp(handle, { ok: false, why: fatal ? `${how}: ${fatal}` : how });
+    }
+    this.emit('exit', handle, {
+      intent: handle.intent,
+      intentDetail: handle.intentDetail,
+      code,
+      signal,
+      uptime,
+      listened: handle.listened,
+      current: this.#slots.get(handle.slot) === handle,
+      cause: handle.intentDetail ?? fatal,
+      fatalError: handle.fatalError,
+      stderrTail,
+    });
+  }
+
+  #settleUp(handle: WorkerHandle, outcome: UpOutcome): void {
+    const waiters = this.#upWaiters.get(handle);
+    this.#upWaiters.delete(handle);
+    for (const waiter of waiters ?? []) waiter(outcome);
+  }
+
+  // Views handed out are the pool's own handles; only the pool acts on them.
+  #own(worker: WorkerView): WorkerHandle {
+    if (!(worker instanceof WorkerHandle)) throw new Error('not a worker of this pool');
+    return worker;
+  }
+}
+
+/** "TypeError [ERR_X]: first line of the message" */
+export function describeError(error: SerializedError): string {
+  const firstLine = error.message.split('\n', 1)[0];
+  return `${error.name}${error.code ? ` [${error.code}]` : ''}: ${firstLine}`;
+}
