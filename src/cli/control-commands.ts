@@ -1,14 +1,11 @@
-import type { AppOptions } from '../config/index.js';
 import { formatBytes, formatDuration } from '../config/units.js';
 import { callSupervisor, findRunningApps, selectRunningApps, stuck } from '../control/client.js';
 import { InvalidOptionError } from '../errors/index.js';
 import { colour, formatTable } from '../log/text-table.js';
-import type { AppSnapshot, ReloadResult, TimelineEvent } from '../supervisor/index.js';
+import type { ReloadResult } from '../supervisor/index.js';
 import { displayRows } from './config-command.js';
 import { dumpPath, supervisorLogPath } from '../home/paths.js';
 import { forgetSaved } from './save-commands.js';
-
-type Status = AppSnapshot & { supervisorPid: number; startedAt: number; script: string; execMode: string };
 
 /** How long `stop` waits past kill_timeout for a supervisor to be gone. */
 const STOP_MARGIN_MS = 5000;
@@ -22,7 +19,7 @@ export const notice = (message: string) => process.stderr.write(`${message}\n`);
 export async function lsCommand(flags: { json?: boolean }): Promise<number> {
   const apps = await findRunningApps(notice);
   const settled = await Promise.allSettled(
-    apps.map((app) => (app.state === 'stuck' ? Promise.reject(stuck(app)) : callSupervisor<Status>(app.socket, 'GET', '/v1/status'))),
+    apps.map((app) => (app.state === 'stuck' ? Promise.reject(stuck(app)) : callSupervisor(app.socket, 'GET /v1/status'))),
   );
   // A stuck supervisor does not hide the others: it is named on stderr.
   const statuses = settled.flatMap((outcome) => {
@@ -76,7 +73,7 @@ export async function reloadCommand(target: string, flags: { json?: boolean }): 
   const results: (ReloadResult & { name: string })[] = [];
   for (const app of apps) {
     // A reload waits for new workers (listen_timeout each): allow it the time.
-    const result = await callSupervisor<ReloadResult>(app.socket, 'POST', '/v1/reload', LIFECYCLE_TIMEOUT_MS).catch((error: Error) => ({
+    const result = await callSupervisor(app.socket, 'POST /v1/reload', { timeoutMs: LIFECYCLE_TIMEOUT_MS }).catch((error: Error): ReloadResult => ({
       ok: false,
       durationMs: 0,
       replaced: [],
@@ -104,7 +101,7 @@ export async function stopCommand(target: string, flags: { forget?: boolean } = 
   const apps = await selectRunningApps(target, notice);
   let stillRunning = 0;
   for (const app of apps) {
-    const { killTimeoutMs } = await callSupervisor<{ killTimeoutMs: number }>(app.socket, 'POST', '/v1/stop');
+    const { killTimeoutMs } = await callSupervisor(app.socket, 'POST /v1/stop');
     // Every worker is gone by kill_timeout; the supervisor then closes its files and exits.
     const waitMs = killTimeoutMs + STOP_MARGIN_MS;
     const deadline = Date.now() + waitMs;
@@ -138,8 +135,8 @@ export async function restartCommand(target: string, flags: { json?: boolean }):
   for (const app of apps) {
     const started = Date.now();
     // The supervisor answers once every slot is up again: each old worker drains first.
-    const outcome = await callSupervisor<{ restarting: number; notUp: number[] }>(app.socket, 'POST', '/v1/restart', LIFECYCLE_TIMEOUT_MS);
-    const status = await callSupervisor<Status>(app.socket, 'GET', '/v1/status');
+    const outcome = await callSupervisor(app.socket, 'POST /v1/restart', { timeoutMs: LIFECYCLE_TIMEOUT_MS });
+    const status = await callSupervisor(app.socket, 'GET /v1/status');
     const ok = outcome.notUp.length === 0;
     if (!ok) failed += 1;
     results.push({ name: app.name, ok, durationMs: Date.now() - started, pids: status.workers.map((worker) => worker.pid), notUp: outcome.notUp });
@@ -155,19 +152,10 @@ export async function restartCommand(target: string, flags: { json?: boolean }):
   return failed > 0 ? 1 : 0;
 }
 
-interface Description {
-  supervisorPid: number;
-  startedAt: number;
-  socket: string;
-  app: AppOptions;
-  snapshot: AppSnapshot;
-  events: TimelineEvent[];
-}
-
 /** `drover describe <app>`: the config in effect (secrets masked), paths, workers and the events timeline. */
 export async function describeCommand(target: string, flags: { json?: boolean }): Promise<number> {
   const [app] = await selectRunningApps(target, notice);
-  const description = await callSupervisor<Description>(app!.socket, 'GET', '/v1/describe');
+  const description = await callSupervisor(app!.socket, 'GET /v1/describe');
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(description, null, 2)}\n`);
     return 0;
@@ -192,13 +180,11 @@ export async function scaleCommand(target: string, change: string): Promise<numb
   const match = /^([+-]?)(\d+)$/.exec(change);
   if (!match) throw new InvalidOptionError([`scale: expected N, +N or -N workers, got '${change}'`]);
   const [app] = await selectRunningApps(target, notice);
-  const status = await callSupervisor<AppSnapshot>(app!.socket, 'GET', '/v1/status');
-  const current = status.workers.length;
+  // +N and -N are worked out by the supervisor, in its turn: two `+1` at once make two more.
   const amount = Number(match[2]);
-  const to = match[1] === '+' ? current + amount : match[1] === '-' ? current - amount : amount;
-  if (to < 1) throw new InvalidOptionError([`scale: ${app!.name} would have ${to} workers; at least 1 (to run none, drover stop ${app!.name})`]);
+  const query: Record<string, number> = match[1] === '' ? { to: amount } : { by: match[1] === '+' ? amount : -amount };
   // Answered once the new workers are up: allow them the time.
-  const result = await callSupervisor<{ from: number; to: number }>(app!.socket, 'POST', `/v1/scale?to=${to}`, LIFECYCLE_TIMEOUT_MS);
+  const result = await callSupervisor(app!.socket, 'POST /v1/scale', { query, timeoutMs: LIFECYCLE_TIMEOUT_MS });
   process.stdout.write(`${app!.name}: scaled from ${result.from} to ${result.to} worker(s)\n`);
   return 0;
 }

@@ -5,7 +5,6 @@ import { callSupervisor, checkOwner, findRunningApps } from '../control/client.j
 import { withSlotSuffix } from '../config/slot-path.js';
 import { defaultLogFiles, logsDir, supervisorLogPath } from '../home/paths.js';
 import { DroverError, InvalidOptionError } from '../errors/index.js';
-import type { LogFiles } from '../log/app-output.js';
 import type { LogRecord } from '../log/line-format.js';
 import { notice } from './control-commands.js';
 
@@ -68,7 +67,7 @@ async function appLogs(target: string | undefined): Promise<AppLogs[]> {
         const socket = running.find((app) => app.name === name)?.socket;
         // A running supervisor knows its files (its config may name them); otherwise the defaults.
         const own = socket
-          ? (await callSupervisor<{ logFiles: LogFiles }>(socket, 'GET', '/v1/describe')).logFiles
+          ? (await callSupervisor(socket, 'GET /v1/describe')).logFiles
           : { out: defaultFiles(files, name, 'out'), err: defaultFiles(files, name, 'err') };
         const existing = (list: string[]) => [...new Set(list)].filter((file) => existsSync(file));
         return { name, socket, files: { drover: existing([supervisorLogPath(name)]), out: existing(own.out), err: existing(own.err) } };

@@ -7,7 +7,6 @@ import { openForAppend, privateDir } from '../home/private-files.js';
 import type { AppOptions } from '../config/index.js';
 import { DroverError, isDroverError } from '../errors/index.js';
 import { AppOutput } from '../log/app-output.js';
-import type { AppSnapshot } from '../supervisor/index.js';
 import type { AppFlags } from './app-request.js';
 import { lsCommand } from './control-commands.js';
 import { planApps } from './run-command.js';
@@ -92,14 +91,19 @@ export async function startCommand(target: string | undefined, appArgs: string[]
   return failed > 0 ? 3 : 0;
 }
 
-// Poll the new supervisor's control socket until every worker is up.
+// Wait until the new supervisor says its app is up (or degraded, or stopped): it holds
+// the answer until then. Until its control socket answers, check that it is alive.
 async function waitUntilUp(name: string, pid: number, timeoutMs: number): Promise<'up' | string> {
   const deadline = Date.now() + timeoutMs;
+  const socket = socketPath(name);
   while (Date.now() < deadline) {
     if (!isRunning(pid)) return 'its supervisor exited';
-    const status = await callSupervisor<AppSnapshot & { supervisorPid: number }>(socketPath(name), 'GET', '/v1/status', 1000).catch(() => undefined);
-    if (status?.supervisorPid === pid && status.degraded) return `degraded: ${status.degraded.reason}`;
-    if (status && status.supervisorPid === pid && status.workers.length > 0 && status.workers.every((w) => w.state === 'ready')) return 'up';
+    const left = deadline - Date.now();
+    const readiness = await callSupervisor(socket, 'GET /v1/ready', { query: { wait: left }, timeoutMs: left + 2000 }).catch(() => undefined);
+    // The socket answers for this supervisor: `start` refused the name if another ran it.
+    if (readiness?.state === 'up') return 'up';
+    if (readiness?.state === 'degraded') return `degraded: ${readiness.reason}`;
+    // Stopping (its app ended, a crash loop say): its supervisor exits next, and says why in its log.
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return `its workers were not up within ${Math.round(timeoutMs / 1000)} s`;

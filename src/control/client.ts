@@ -3,6 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { DroverError } from '../errors/index.js';
 import { socketsDir } from '../home/paths.js';
+import type { RouteKey, RouteResponses } from './api.js';
 
 /** How long the CLI waits for a supervisor's answer: a dead one must not hang it. */
 export const CONTROL_TIMEOUT_MS = 5000;
@@ -12,7 +13,11 @@ export class SupervisorRefusal extends DroverError {
   readonly status: number;
 
   constructor(app: string, status: number, error: string | undefined) {
-    super(status === 400 ? 'DROVER_E_INVALID_OPTION' : 'DROVER_E_SUPERVISOR_UNREACHABLE', `${app}: ${error ?? `its supervisor answered with status ${status}`}`);
+    // A 400 is the supervisor refusing a request (a bad scale): its message says it all.
+    super(
+      status === 400 ? 'DROVER_E_INVALID_OPTION' : 'DROVER_E_SUPERVISOR_UNREACHABLE',
+      status === 400 && error ? error : `${app}: ${error ?? `its supervisor answered with status ${status}`}`,
+    );
     this.status = status;
   }
 }
@@ -25,13 +30,21 @@ const TIMED_OUT = 'ETIMEDOUT';
  * DROVER_E_SUPERVISOR_UNREACHABLE on a timeout, a dead socket or a supervisor that dies
  * during the call, and with DROVER_E_SOCKET_NOT_OWNED for another user's socket.
  */
-export function callSupervisor<T>(socket: string, method: 'GET' | 'POST', route: string, timeoutMs = CONTROL_TIMEOUT_MS): Promise<T> {
+export function callSupervisor<K extends RouteKey>(
+  socket: string,
+  route: K,
+  options: { query?: Record<string, string | number>; timeoutMs?: number } = {},
+): Promise<RouteResponses[K]> {
+  type T = RouteResponses[K];
+  const timeoutMs = options.timeoutMs ?? CONTROL_TIMEOUT_MS;
+  const [method, pathname] = route.split(' ') as ['GET' | 'POST', string];
+  const query = options.query ? `?${new URLSearchParams(Object.entries(options.query).map(([key, value]): [string, string] => [key, String(value)]))}` : '';
   return new Promise((resolve, reject) => {
     checkOwner(socket);
     const app = `'${path.basename(socket, '.sock')}'`;
-    const unreachable = (why: string, cause?: Error) => new DroverError('DROVER_E_SUPERVISOR_UNREACHABLE', `${app}: ${method} ${route}: ${why}`, { cause });
+    const unreachable = (why: string, cause?: Error) => new DroverError('DROVER_E_SUPERVISOR_UNREACHABLE', `${app}: ${route}: ${why}`, { cause });
     const cutOff = () => unreachable('its supervisor closed the connection before answering (did it die?)');
-    const req = http.request({ socketPath: socket, method, path: route, timeout: timeoutMs }, (res) => {
+    const req = http.request({ socketPath: socket, method, path: `${pathname}${query}`, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
       res.on('error', () => reject(cutOff()));
@@ -127,7 +140,7 @@ export async function findRunningApps(notice: (message: string) => void = () => 
  */
 export async function probe(socket: string): Promise<'answers' | 'stuck' | 'gone'> {
   try {
-    await callSupervisor(socket, 'GET', '/v1/ping', 2000);
+    await callSupervisor(socket, 'GET /v1/ping', { timeoutMs: 2000 });
     return 'answers';
   } catch (error) {
     if (error instanceof SupervisorRefusal) return 'answers';

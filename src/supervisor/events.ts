@@ -63,6 +63,13 @@ export interface AppSnapshot {
   totals: { rss: number; requestsServed: number; requestsInFlight: number; connections: number };
 }
 
+/** Where an app is in its life: what `drover start` waits for, and what a readiness probe reads. */
+export interface Readiness {
+  /** starting: not every slot is up yet; up: every slot's worker is ready; degraded: a crash loop left slots empty. */
+  state: 'starting' | 'up' | 'degraded' | 'stopping';
+  reason?: string;
+}
+
 /** One slot's worker replaced by a reload. */
 export interface ReplacedSlot {
   slot: number;

@@ -4,6 +4,7 @@ export { IllegalTransitionError, canTransition, type ExitIntent } from './worker
 export type {
   AppSnapshot,
   CrashDecision,
+  Readiness,
   CrashReport,
   ReloadResult,
   RestartReason,

@@ -5,7 +5,7 @@ import type { WorkerStats } from '../ipc/messages.js';
 import { AppOutput } from '../log/app-output.js';
 import type { SupervisorContext } from './context.js';
 import { describeExit } from './describe-exit.js';
-import type { AppSnapshot, ReloadResult, SupervisorEvents, SupervisorResult } from './events.js';
+import type { AppSnapshot, Readiness, ReloadResult, SupervisorEvents, SupervisorResult } from './events.js';
 import { HealthMonitor, type ReplaceReason } from './health-monitor.js';
 import { nodeLauncher, type Launcher } from './launcher.js';
 import { LifecycleQueue } from './lifecycle-queue.js';
@@ -123,22 +123,34 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /**
-   * Change the number of workers: new slots start (and the call resolves once they are
-   * up, or have failed); the highest slots above the new count drain (no request
-   * fails). Throws DROVER_E_INVALID_OPTION beyond the maximum. Queued behind a reload
-   * or restart under way. Resolves with the counts before and after.
+   * Change the number of workers, to N or `{ by: +N | -N }` (worked out when its turn
+   * in the queue comes, so that two `+1` make two more): new slots start (and the call
+   * resolves once they are up, or have failed); the highest slots above the new count
+   * drain (no request fails). Beyond 1..max_workers it throws (or, for `by`, rejects)
+   * DROVER_E_INVALID_OPTION. Queued behind a reload or restart under way.
    */
-  scale(target: number): Promise<{ from: number; to: number }> {
-    if (!Number.isInteger(target) || target < 1) {
+  scale(change: number | { by: number }): Promise<{ from: number; to: number }> {
+    if (typeof change === 'number') this.#checkScale(change);
+    else if (!Number.isInteger(change.by)) this.#checkScale(Number.NaN);
+    return this.#enqueue(() => {
+      const target = typeof change === 'number' ? change : this.#pool.count + change.by;
+      this.#checkScale(target);
+      return this.#scaleTo(target);
+    });
+  }
+
+  #checkScale(target: number): void {
+    const name = this.app.name;
+    if (!Number.isInteger(target)) {
       throw new DroverError('DROVER_E_INVALID_OPTION', `scale: expected a whole number of workers, at least 1, got ${target}; to run none, stop the app`);
     }
+    if (target < 1) throw new DroverError('DROVER_E_INVALID_OPTION', `scale: ${name} would have ${target} workers; at least 1 (to run none, drover stop ${name})`);
     if (target > this.#maxWorkers) {
       throw new DroverError(
         'DROVER_E_INVALID_OPTION',
         `scale: ${target} workers is more than max_workers ${this.#maxWorkers} (${this.#maxWorkersReason}); set max_workers in the app's config to allow more`,
       );
     }
-    return this.#enqueue(() => this.#scaleTo(target));
   }
 
   async #scaleTo(target: number): Promise<{ from: number; to: number }> {
@@ -229,6 +241,24 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   forceStop(): void {
     this.stop('forced stop');
     for (const worker of this.#pool.live()) this.#pool.kill(worker, 'forced');
+  }
+
+  /**
+   * Where the app is: starting (not every slot is up), up, degraded (a crash loop left
+   * slots empty) or stopping. With `waitMs`, resolves as soon as it is no longer
+   * starting, or after that long.
+   */
+  async readiness(waitMs = 0): Promise<Readiness> {
+    const now = (): Readiness => {
+      if (this.#state === 'stopping' || this.#state === 'finished') return { state: 'stopping' };
+      const degraded = this.snapshot().degraded;
+      if (degraded) return { state: 'degraded', reason: degraded.reason };
+      const workers = this.#pool.workers();
+      const up = this.#state === 'running' && workers.length === this.#pool.count && workers.every((worker) => worker.state === 'ready');
+      return { state: up ? 'up' : 'starting' };
+    };
+    await waitUntil(() => now().state !== 'starting', waitMs);
+    return now();
   }
 
   /** The app's lifecycle events, oldest first (bounded). */

@@ -1,0 +1,141 @@
+import type http from 'node:http';
+import { maskEnv } from '../config/mask-env.js';
+import type { Supervisor } from '../supervisor/index.js';
+import type { CommandResponse, Exposure, RouteKey, RouteResponses } from './api.js';
+
+// The control API as data: each route's method and path, who may call it, what it
+// does, and its handler. The Unix socket serves them all; a TCP admin listener serves
+// the same table, filtered by exposure.
+
+/** What a handler gets: the supervisor, the request, and facts about this control API. */
+export interface RouteContext {
+  readonly supervisor: Supervisor;
+  readonly query: URLSearchParams;
+  readonly req: http.IncomingMessage;
+  readonly res: http.ServerResponse;
+  /** When the control API started (the supervisor's start), its socket, and how the app was started. */
+  readonly startedAt: number;
+  readonly socket: string;
+  readonly command: CommandResponse;
+}
+
+export interface Route {
+  /** "GET /v1/status" */
+  readonly key: string;
+  readonly exposure: Exposure;
+  /** What it does, in a line (the README's API table says the same). */
+  readonly summary: string;
+  /** Success status; 200 unless said. */
+  readonly status: number;
+  /** The JSON body to answer with; undefined when the handler writes the response itself (a stream). */
+  readonly handle: (ctx: RouteContext) => unknown;
+}
+
+// A route that answers JSON, typed against what the client expects of it.
+function json<K extends RouteKey>(
+  key: K,
+  exposure: Exposure,
+  summary: string,
+  handle: (ctx: RouteContext) => RouteResponses[K] | Promise<RouteResponses[K]>,
+  status = 200,
+): Route {
+  return { key, exposure, summary, status, handle };
+}
+
+/** How long GET /v1/ready?wait= may hold a request. */
+const MAX_WAIT_MS = 120_000;
+
+export const ROUTES: readonly Route[] = [
+  json('GET /v1/ping', 'probe', 'whether the supervisor answers', () => ({ ok: true })),
+  json('GET /v1/ready', 'probe', "where the app is: starting, up, degraded or stopping; ?wait=ms holds the answer until it is no longer starting", ({ supervisor, query }) =>
+    supervisor.readiness(Math.min(MAX_WAIT_MS, Number(query.get('wait') ?? 0) || 0)),
+  ),
+  json('GET /v1/status', 'token', "every worker's state and figures, the app's totals, the supervisor's own memory", ({ supervisor, startedAt }) => ({
+    supervisorPid: process.pid,
+    startedAt,
+    supervisorMemory: supervisorMemory(),
+    script: supervisor.app.script,
+    execMode: supervisor.app.exec_mode,
+    ...supervisor.snapshot(),
+  })),
+  json('GET /v1/timeline', 'token', "the app's lifecycle events, oldest first", ({ supervisor }) => ({ name: supervisor.app.name, events: supervisor.timeline() })),
+  json('GET /v1/describe', 'token', 'the config in effect (secrets masked), log files, workers and timeline', ({ supervisor, startedAt, socket }) => ({
+    supervisorPid: process.pid,
+    startedAt,
+    socket,
+    logFiles: supervisor.output.files(),
+    // Secrets stay in the supervisor: values of KEY/SECRET/TOKEN/PASSWORD variables are masked.
+    app: { ...supervisor.app, env: maskEnv(supervisor.app.env) },
+    snapshot: supervisor.snapshot(),
+    events: supervisor.timeline(),
+  })),
+  // How this app was started, secrets masked as describe masks them. `drover save`
+  // reads the unmasked record from $DROVER_HOME/apps instead, a 0600 file: secrets never
+  // cross the API. Owner only: an environment has no business on a network.
+  json('GET /v1/command', 'owner', 'how the app was started: arguments, folder, environment (secrets masked)', ({ command }) => ({
+    ...command,
+    env: maskEnv(command.env),
+  })),
+  {
+    key: 'GET /v1/logs',
+    exposure: 'token',
+    summary: "the app's lines, live, as NDJSON records, until the client goes or the supervisor stops",
+    status: 200,
+    handle: ({ supervisor, req, res }) => {
+      // A log stream may be quiet for long: it is not an idle connection.
+      req.socket.setTimeout(0);
+      const unfollow = followLogs(supervisor, res);
+      res.on('close', unfollow);
+      return undefined;
+    },
+  },
+  // 200 either way: the result says whether the reload finished, and why not.
+  json('POST /v1/reload', 'token', 'a rolling reload; answers when it is done or stopped', ({ supervisor }) => supervisor.reload()),
+  json('POST /v1/restart', 'token', 'every worker drains and starts afresh; answers once every slot is up again', ({ supervisor }) => supervisor.restart()),
+  json('POST /v1/scale', 'token', '?to=N workers, or ?by=+N/-N; answers once the new workers are up', ({ supervisor, query }) => {
+    const by = query.get('by');
+    return supervisor.scale(by !== null ? { by: Number(by) } : Number(query.get('to')));
+  }),
+  json(
+    'POST /v1/stop',
+    'token',
+    'a graceful stop, as on SIGTERM; answers at once',
+    ({ supervisor }) => {
+      setImmediate(() => supervisor.stop('stop requested through the control API'));
+      return { stopping: true, killTimeoutMs: supervisor.app.kill_timeout };
+    },
+    202,
+  ),
+];
+
+function supervisorMemory() {
+  const { rss, heapTotal, heapUsed, external } = process.memoryUsage();
+  return { rss, heapTotal, heapUsed, external };
+}
+
+// A follower that reads slower than the app writes loses lines, not our memory: past
+// this much unsent, lines are dropped and counted, and the count sent when it catches up.
+const FOLLOWER_BUFFER_BYTES = 1024 * 1024;
+
+// The app's lines as they come, one JSON record per line (NDJSON), until the client
+// goes. Subscribed before the headers go out: a client that has them misses nothing.
+// Ends with the supervisor: its output closes after its last line.
+function followLogs(supervisor: Supervisor, res: http.ServerResponse): () => void {
+  let dropped = 0;
+  const unfollow = supervisor.output.follow((record) => {
+    if (res.writableEnded || res.destroyed) return;
+    if (res.writableLength > FOLLOWER_BUFFER_BYTES) {
+      dropped += 1;
+      return;
+    }
+    if (dropped > 0) {
+      const note = { ...record, stream: 'drover', worker: null, pid: null, msg: `[drover] ${dropped} line(s) not sent: this reader fell behind` };
+      res.write(`${JSON.stringify(note)}\n`);
+      dropped = 0;
+    }
+    res.write(`${JSON.stringify(record)}\n`);
+  });
+  res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+  res.flushHeaders();
+  return unfollow;
+}
