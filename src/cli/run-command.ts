@@ -2,7 +2,7 @@ import { detectCapacity, maxWorkers, resolveInstances, type Capacity, type Insta
 import { loadApps, type AppOptions, type OptionOrigin } from '../config/index.js';
 import { InvalidOptionError } from '../errors/index.js';
 import { SOCKET_PATH_MAX, socketPath } from '../home/paths.js';
-import { consoleOutput } from '../log/reporter.js';
+import { consoleOutput } from '../log/console-output.js';
 import { buildAppRequest, type AppFlags } from './app-request.js';
 import { superviseApps, type SupervisionPlan } from './supervise.js';
 

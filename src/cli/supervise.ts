@@ -2,8 +2,9 @@ import type { AppOptions } from '../config/app-schema.js';
 import type { Server } from 'node:http';
 import { closeControlApi, serveControlApi, type StartCommand } from '../control/server.js';
 import { isDroverError } from '../errors/index.js';
-import { consoleOutput, onOutputProblem, reportSupervisor, type Output } from '../log/reporter.js';
-import { formatStatsTable } from '../log/stats-table.js';
+import { consoleOutput, onOutputProblem, type Output } from '../log/console-output.js';
+import { formatStatsTable } from './stats-table.js';
+import { reportSupervisor } from './supervisor-lines.js';
 import { Supervisor, type SupervisorResult } from '../supervisor/index.js';
 
 // The supervising half of `drover run`, apart from the option parsing and validation

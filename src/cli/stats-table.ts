@@ -1,6 +1,6 @@
 import { formatBytes, formatDuration } from '../config/units.js';
 import type { AppSnapshot } from '../supervisor/index.js';
-import { formatTable } from './text-table.js';
+import { formatTable } from '../log/text-table.js';
 
 /** A compact table of an app's workers and their latest figures, for `drover run --stats`. */
 export function formatStatsTable(snapshot: AppSnapshot): string {

@@ -1,56 +1,7 @@
 import { formatDuration } from '../config/units.js';
-import { errorCode } from '../errors/index.js';
+import { consoleOutput, type Output } from '../log/console-output.js';
 import { describeExitAfter } from '../supervisor/describe-exit.js';
 import type { Supervisor, WorkerAddress, WorkerInfo } from '../supervisor/index.js';
-
-/** Where the supervisor's own lines go: notes to stdout, problems to stderr. */
-export interface Output {
-  info(line: string): void;
-  warn(line: string): void;
-}
-
-// The supervisor's stdout and stderr may fail: a background supervisor's log on a full
-// disk, a foreground one piped into `head`. A failed line is dropped and counted; it
-// never throws or crashes the supervisor (which would take every worker down), and
-// whoever listens hears once when writing fails and once when it works again.
-const outputProblemListeners = new Set<(message: string) => void>();
-
-/** Hear when the supervisor's own output cannot be written, and when it can again; returns the unsubscribe. */
-export function onOutputProblem(listener: (message: string) => void): () => void {
-  outputProblemListeners.add(listener);
-  return () => outputProblemListeners.delete(listener);
-}
-
-function resilientLines(stream: NodeJS.WriteStream, name: string): (line: string) => void {
-  let failure: { code: string; lost: number } | undefined;
-  const tell = (message: string) => outputProblemListeners.forEach((listener) => listener(message));
-  // Failures are seen in the write callbacks below; the event must not go unhandled.
-  stream.on('error', () => undefined);
-  return (line) => {
-    if (stream.destroyed) {
-      if (failure) failure.lost += 1;
-      return;
-    }
-    stream.write(`${line}\n`, (error) => {
-      if (error) {
-        if (failure) failure.lost += 1;
-        else {
-          failure = { code: errorCode(error), lost: 1 };
-          tell(`cannot write the supervisor's ${name} (${failure.code}); its lines are dropped until it can be written again`);
-        }
-      } else if (failure) {
-        const { code, lost } = failure;
-        failure = undefined;
-        tell(`writing the supervisor's ${name} again; ${lost} line(s) were dropped while it could not be written (${code})`);
-      }
-    });
-  };
-}
-
-export const consoleOutput: Output = {
-  info: resilientLines(process.stdout, 'stdout'),
-  warn: resilientLines(process.stderr, 'stderr'),
-};
 
 /** Print one line per supervisor event, each prefixed with the app's name. */
 export function reportSupervisor(supervisor: Supervisor, output: Output = consoleOutput): void {
