@@ -1,31 +1,18 @@
-import type { AppRequest } from '../config/index.js';
+import { APP_OPTIONS, type AppRequest, type OptionSpec } from '../config/index.js';
 import { InvalidOptionError } from '../errors/index.js';
 
-/** The flags `drover run` and `drover config` share, as commander hands them over (strings, unvalidated). */
-export interface AppFlags {
-  instances?: string;
-  name?: string;
-  nodeArgs?: string;
-  env?: string[];
-  cwd?: string;
-  only?: string;
-  minUptime?: string;
-  maxRestarts?: string;
-  expBackoffRestartDelay?: string;
-  restartDelay?: string;
-  killTimeout?: string;
-  killSignal?: string;
-  listenTimeout?: string;
-  reloadBatch?: string;
-  waitReady?: boolean;
-  maxMemoryRestart?: string;
-  statsInterval?: string;
-  heartbeatTimeout?: string;
-  autoHeap?: boolean;
-  workerMemory?: string;
-  maxWorkers?: string;
-  execMode?: string;
-}
+/**
+ * The flags `drover run`, `start` and `config` share, as commander hands them over
+ * (strings, unvalidated): one per app option with a flag (camelCase, as commander
+ * names them), and --env and --only.
+ */
+export type AppFlags = { env?: string[]; only?: string; instances?: string } & Record<string, unknown>;
+
+/** The app options that have a flag, by the name commander gives the flag's value ("--kill-timeout" -> killTimeout). */
+const FLAGGED: readonly [option: string, attribute: string][] = Object.entries(APP_OPTIONS as Record<string, OptionSpec>).flatMap(([option, spec]) => {
+  const long = spec.flag === undefined ? undefined : /--([a-z-]+)/.exec(spec.flag)?.[1];
+  return long === undefined ? [] : [[option, long.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase())] as [string, string]];
+});
 
 /** How each option is named on the command line, for error messages. */
 export function cliLabel(field: string): string {
@@ -38,31 +25,12 @@ export function cliLabel(field: string): string {
 /** Turn the command line into a request for `loadApps`. */
 export function buildAppRequest(target: string | undefined, appArgs: readonly string[], flags: AppFlags): AppRequest {
   const { variables, envName } = splitEnvFlags(flags.env ?? []);
+  const overrides: Record<string, unknown> = {};
+  for (const [option, attribute] of FLAGGED) if (flags[attribute] !== undefined) overrides[option] = flags[attribute];
   // `-i` on the command line wins; DROVER_INSTANCES stands in for it, as containers set it.
   const instances = flags.instances ?? process.env.DROVER_INSTANCES;
-  const overrides = defined({
-    name: flags.name,
-    cwd: flags.cwd,
-    instances,
-    exec_mode: flags.execMode,
-    node_args: flags.nodeArgs,
-    min_uptime: flags.minUptime,
-    max_restarts: flags.maxRestarts,
-    exp_backoff_restart_delay: flags.expBackoffRestartDelay,
-    restart_delay: flags.restartDelay,
-    kill_timeout: flags.killTimeout,
-    kill_signal: flags.killSignal,
-    listen_timeout: flags.listenTimeout,
-    reload_batch: flags.reloadBatch,
-    wait_ready: flags.waitReady,
-    max_memory_restart: flags.maxMemoryRestart,
-    stats_interval: flags.statsInterval,
-    heartbeat_timeout: flags.heartbeatTimeout,
-    auto_heap: flags.autoHeap,
-    worker_memory: flags.workerMemory,
-    max_workers: flags.maxWorkers,
-    env: Object.keys(variables).length > 0 ? variables : undefined,
-  });
+  if (instances !== undefined) overrides.instances = instances;
+  if (Object.keys(variables).length > 0) overrides.env = variables;
   const label = (field: string) =>
     field === 'instances' && flags.instances === undefined ? 'DROVER_INSTANCES' : cliLabel(field);
   return {
@@ -92,8 +60,4 @@ export function splitEnvFlags(values: readonly string[]): { variables: Record<st
   if (names.length > 1) bad.push(`--env: one environment name at a time, got ${names.map((n) => `'${n}'`).join(' and ')}`);
   if (bad.length > 0) throw new InvalidOptionError(bad);
   return { variables, envName: names[0] };
-}
-
-function defined<T extends Record<string, unknown>>(object: T): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined));
 }

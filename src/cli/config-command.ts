@@ -1,5 +1,5 @@
 import { detectCapacity } from '../capacity/index.js';
-import { displayPath, formatBytes, formatDuration, loadApps, type AppOptions } from '../config/index.js';
+import { APP_OPTIONS, displayPath, formatBytes, formatDuration, loadApps, type AppOptions, type OptionSpec } from '../config/index.js';
 import { maskEnv } from '../config/mask-env.js';
 import { buildAppRequest, type AppFlags } from './app-request.js';
 import { decideWorkers } from './run-command.js';
@@ -34,13 +34,50 @@ export async function configCommand(target: string | undefined, flags: AppFlags 
   return 0;
 }
 
-/** The rows `drover config` and `drover describe` print for an app's options. */
-export function displayRows(app: AppOptions): [keyof AppOptions & string, string][] {
-  const ms = (value: number) => `${value} (${formatDuration(value)})`;
-  const list = (values: readonly (string | number)[]) => (values.length > 0 ? values.join(' ') : '-');
-  const env = Object.entries(app.env).map(([key, value]) => `${key}=${value}`);
+// The options resolved by hand (paths, lists, the environment, the logs): how each shows.
+const list = (values: readonly (string | number)[]) => (values.length > 0 ? values.join(' ') : '-');
+const ms = (value: number) => `${value} (${formatDuration(value)})`;
+const SPECIAL_ROWS: Record<string, { label?: string; show: (app: AppOptions) => string }> = {
+  script: { show: (app) => app.script },
+  args: { show: (app) => list(app.args) },
+  cwd: { show: (app) => app.cwd },
+  node_args: { show: (app) => list(app.node_args) },
+  instances: { show: (app) => String(app.instances) },
+  exec_mode: { show: (app) => app.exec_mode },
+  env: { show: (app) => list(Object.entries(app.env).map(([key, value]) => `${key}=${value}`)) },
+  increment_var: { show: (app) => app.increment_var ?? '-' },
+  stop_exit_codes: { show: (app) => list(app.stop_exit_codes) },
+  exp_backoff_restart_delay: { show: (app) => ms(app.exp_backoff_restart_delay) },
+  out_file: { label: 'logs', show: (app) => describeLogs(app) },
+  pid_file: { show: (app) => app.pid_file ?? '-' },
+  uid: { show: (app) => (app.uid === undefined ? '-' : String(app.uid)) },
+  gid: { show: (app) => (app.gid === undefined ? '-' : String(app.gid)) },
+};
+
+/**
+ * The rows `drover config` and `drover describe` print for an app's options, in the
+ * order of APP_OPTIONS: the plain ones as their `show` says, the others as above.
+ */
+export function displayRows(app: AppOptions): [string, string][] {
+  const rows: [string, string][] = [];
+  for (const [name, spec] of Object.entries(APP_OPTIONS) as [string, OptionSpec][]) {
+    const special = SPECIAL_ROWS[name];
+    if (special) rows.push([special.label ?? name, special.show(app)]);
+    else if (spec.plain && spec.show) rows.push([name, showValue((app as unknown as Record<string, unknown>)[name], spec)]);
+  }
+  return rows;
+}
+
+function showValue(value: unknown, spec: OptionSpec): string {
+  if (value === undefined) return spec.defaultText ?? '-';
+  if (spec.show === 'duration') return ms(Number(value));
+  if (spec.show === 'size') return formatBytes(Number(value));
+  return String(value);
+}
+
+function describeLogs(app: AppOptions): string {
   const logs = app.logs;
-  const logsText = [
+  const parts = [
     logs.out_file && `out ${logs.out_file}`,
     logs.error_file && `err ${logs.error_file}`,
     logs.log_file && `combined ${logs.log_file}`,
@@ -48,33 +85,5 @@ export function displayRows(app: AppOptions): [keyof AppOptions & string, string
     logs.date_format && `time ${logs.date_format}`,
     logs.json && 'json',
   ].filter(Boolean);
-  return [
-    ['script', app.script],
-    ['args', list(app.args)],
-    ['cwd', app.cwd],
-    ['exec_mode', app.exec_mode],
-    ['instances', String(app.instances)],
-    ['node_args', list(app.node_args)],
-    ['env', list(env)],
-    ['instance_var', app.instance_var],
-    ['increment_var', app.increment_var ?? '-'],
-    ['autorestart', String(app.autorestart)],
-    ['stop_exit_codes', list(app.stop_exit_codes)],
-    ['min_uptime', ms(app.min_uptime)],
-    ['max_restarts', String(app.max_restarts)],
-    ['restart_delay', ms(app.restart_delay)],
-    ['exp_backoff_restart_delay', ms(app.exp_backoff_restart_delay)],
-    ['max_memory_restart', app.max_memory_restart === undefined ? '-' : formatBytes(app.max_memory_restart)],
-    ['kill_timeout', ms(app.kill_timeout)],
-    ['kill_signal', app.kill_signal ?? 'SIGTERM, or SIGINT'],
-    ['listen_timeout', ms(app.listen_timeout)],
-    ['wait_ready', String(app.wait_ready)],
-    ['shutdown_with_message', String(app.shutdown_with_message)],
-    ['logs', logsText.length > 0 ? logsText.join(', ') : 'console'],
-    ['pid_file', app.pid_file ?? '-'],
-    ['uid', app.uid === undefined ? '-' : String(app.uid)],
-    ['gid', app.gid === undefined ? '-' : String(app.gid)],
-    ['worker_memory', formatBytes(app.worker_memory)],
-    ['max_workers', app.max_workers === undefined ? 'from CPUs and memory' : String(app.max_workers)],
-  ];
+  return parts.length > 0 ? parts.join(', ') : 'console';
 }

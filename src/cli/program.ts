@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { APP_DEFAULTS } from '../config/index.js';
+import { APP_OPTIONS, formatBytes, type OptionSpec } from '../config/index.js';
 import type { AppFlags } from './app-request.js';
 import { configCommand } from './config-command.js';
 import { logsCommand } from './logs-command.js';
@@ -13,32 +13,22 @@ const { version } = JSON.parse(readFileSync(new URL('../../package.json', import
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
-// The options that say how to run an app, shared by `run` and `config`. Defaults live
-// in the schema (APP_DEFAULTS); help shows them from there.
+// The options that say how to run an app, shared by `run`, `start` and `config`: one
+// flag for each app option that has one (APP_OPTIONS, with its help and default),
+// then --env and --only, which select rather than set.
 function appOptions(command: Command): Command {
+  for (const spec of Object.values(APP_OPTIONS) as OptionSpec[]) {
+    if (spec.flag !== undefined) command.option(spec.flag, helpLine(spec));
+  }
   return command
-    .option('-i, --instances <n>', "workers: a positive integer, 'max' (every CPU given) or 'auto' (CPUs and memory); default auto, or DROVER_INSTANCES")
-    .option('--name <name>', 'app name in messages (default: the script file name)')
-    .option('--node-args <args>', 'node options for each worker, e.g. "--max-old-space-size=512"')
     .option('--env <KEY=VALUE|name>', 'set a variable for the workers (repeatable), or select env_<name> of a config file', collect)
-    .option('--only <names>', 'run only these apps of a config file (comma-separated)')
-    .option('--cwd <dir>', 'working directory of the workers (default: the current one, or the config file\'s folder)')
-    .option('--exec-mode <mode>', "'cluster' (workers share the port) or 'fork' (plain processes) (default: cluster)")
-    .option('--min-uptime <ms>', `a worker that dies sooner counts toward a crash loop (default: ${APP_DEFAULTS.min_uptime})`)
-    .option('--max-restarts <n>', `quick crashes in a row before drover stops restarting (default: ${APP_DEFAULTS.max_restarts})`)
-    .option('--exp-backoff-restart-delay <ms>', `first restart delay; x1.5 per crash, capped at 15 s (default: ${APP_DEFAULTS.exp_backoff_restart_delay})`)
-    .option('--restart-delay <ms>', 'a fixed restart delay instead of the backoff (default: 0)')
-    .option('--kill-timeout <ms>', `how long a draining worker may take before SIGKILL (default: ${APP_DEFAULTS.kill_timeout})`)
-    .option('--kill-signal <signal>', "the signal the app's own handlers hear on stop, reload and scale-down (default: SIGTERM, or SIGINT if it listens only for that)")
-    .option('--listen-timeout <ms>', `warn when a worker is not listening after this long (default: ${APP_DEFAULTS.listen_timeout})`)
-    .option('--wait-ready', "a worker is up when it calls process.send('ready') (or ready() from drover/worker), not when it listens")
-    .option('--max-memory-restart <size>', 'replace a worker whose RSS goes over this, e.g. 300M (successor first, then drain)')
-    .option('--stats-interval <ms>', `how often workers report their figures, which is also their heartbeat; 0 = off (default: ${APP_DEFAULTS.stats_interval})`)
-    .option('--heartbeat-timeout <ms>', `kill and replace a worker silent for this long (default: ${APP_DEFAULTS.heartbeat_timeout})`)
-    .option('--auto-heap', "give each worker --max-old-space-size from the memory limit shared by the workers, unless node args set one")
-    .option('--reload-batch <n>', `workers a rolling reload replaces at once (default: ${APP_DEFAULTS.reload_batch})`)
-    .option('--max-workers <n>', 'the most workers -i and drover scale may ask for (default: 4 per CPU, at least 16, no more than the memory limit holds at 40M each)')
-    .option('--worker-memory <size>', `memory one worker is assumed to need, for 'auto' (default: ${APP_DEFAULTS.worker_memory / 1024 ** 2}M)`);
+    .option('--only <names>', 'run only these apps of a config file (comma-separated)');
+}
+
+// "how long a draining worker may take before SIGKILL (default: 5000)"; a switch says no default.
+function helpLine(spec: OptionSpec): string {
+  const value = spec.defaultText ?? (spec.default === undefined || typeof spec.default === 'boolean' ? undefined : spec.show === 'size' ? formatBytes(Number(spec.default)) : String(spec.default));
+  return value === undefined ? (spec.help ?? '') : `${spec.help} (default: ${value})`;
 }
 
 // The arguments `drover start` was given, as `drover run` takes them.

@@ -121,41 +121,153 @@ export function splitArgs(line: string): string[] {
   return args;
 }
 
-/** The defaults, in one place; README "Options" lists the same values. */
-export const APP_DEFAULTS = {
-  instances: 'auto' as InstancesSpec,
-  exec_mode: 'cluster' as 'cluster' | 'fork',
-  instance_var: 'NODE_APP_INSTANCE',
-  autorestart: true,
+/** How `drover config` and `drover describe` show a value. */
+export type ShowAs = 'duration' | 'size' | 'value';
+
+/**
+ * One app option, declared once: its schema (which also types it), its default, its
+ * command-line flag and help, and how it shows. Adding a `plain` option (taken as
+ * given, else its default) takes one entry here, its README row, and the code that
+ * uses it: the flag, `drover config`, `describe` and the AppOptions type follow.
+ */
+export interface OptionSpec<S extends z.ZodTypeAny = z.ZodTypeAny> {
+  readonly schema: S;
+  /** Resolved as given, else `default` (or undefined without one). The others are resolved by hand in validate.ts. */
+  readonly plain?: true;
+  readonly default?: z.output<S>;
+  /** The command-line flag: '--kill-timeout <ms>', or '--wait-ready' for a switch. */
+  readonly flag?: string;
+  readonly help?: string;
+  /** What the help line says the default is, where the default is not a plain value. */
+  readonly defaultText?: string;
+  /** Shown by `drover config` and `describe`, as this kind of value (plain options). */
+  readonly show?: ShowAs;
+}
+
+function option<S extends z.ZodTypeAny, const E extends Omit<OptionSpec<S>, 'schema'>>(schema: S, extra: E): { schema: S } & E {
+  return { schema, ...extra };
+}
+
+/** Every app option, keyed by PM2's names, in the order `drover config` shows them. */
+export const APP_OPTIONS = {
+  script: option(text('the path of a script'), {}),
+  name: option(text('a non-empty string'), { flag: '--name <name>', help: 'app name in messages', defaultText: 'the script file name' }),
+  args: option(stringList, {}),
+  cwd: option(text('a directory path'), { flag: '--cwd <dir>', help: 'working directory of the workers', defaultText: "the current one, or the config file's folder" }),
+  interpreter: option(text("'node'"), {}),
+  node_args: option(stringList, { flag: '--node-args <args>', help: 'node options for each worker, e.g. "--max-old-space-size=512"' }),
+  // The command line takes `-i` more strictly: see cliInstances.
+  instances: option(fileInstances, {
+    default: 'auto' as InstancesSpec,
+    flag: '-i, --instances <n>',
+    help: "workers: a positive integer, 'max' (every CPU given) or 'auto' (CPUs and memory)",
+    defaultText: 'auto, or DROVER_INSTANCES',
+  }),
+  exec_mode: option(execMode, { default: 'cluster' as 'cluster' | 'fork', flag: '--exec-mode <mode>', help: "'cluster' (workers share the port) or 'fork' (plain processes)" }),
+  env: option(envObject, {}),
+  instance_var: option(text('an environment variable name'), { plain: true, default: 'NODE_APP_INSTANCE', show: 'value' }),
+  increment_var: option(text('an environment variable name'), {}),
+  port: option(port, {}),
+  autorestart: option(flag, { plain: true, default: true, show: 'value' }),
+  stop_exit_codes: option(exitCodes, {}),
   // PM2's defaults for the restart policy, except where noted.
-  min_uptime: 1000,
-  max_restarts: 16,
-  restart_delay: 0,
+  min_uptime: option(duration('"1s"'), { plain: true, default: 1000, flag: '--min-uptime <ms>', help: 'a worker that dies sooner counts toward a crash loop', show: 'duration' }),
+  max_restarts: option(count, { plain: true, default: 16, flag: '--max-restarts <n>', help: 'quick crashes in a row before drover stops restarting', show: 'value' }),
+  restart_delay: option(duration('"1s"'), { plain: true, default: 0, flag: '--restart-delay <ms>', help: 'a fixed restart delay instead of the backoff', show: 'duration' }),
   // PM2 has no backoff unless asked; a fork storm is never what anyone wants, so it is on.
-  exp_backoff_restart_delay: 100,
+  exp_backoff_restart_delay: option(duration('"100ms"'), { default: 100, flag: '--exp-backoff-restart-delay <ms>', help: 'first restart delay; x1.5 per crash, capped at 15 s' }),
+  max_memory_restart: option(size("'300M'"), { plain: true, flag: '--max-memory-restart <size>', help: 'replace a worker whose RSS goes over this, e.g. 300M (successor first, then drain)', show: 'size' }),
   // PM2 uses 1600 ms, which cuts ordinary slow requests; 5 s still fits well inside
   // Kubernetes' 30 s termination grace period.
-  kill_timeout: 5000,
-  listen_timeout: 3000,
+  kill_timeout: option(duration('"5s"'), { plain: true, default: 5000, flag: '--kill-timeout <ms>', help: 'how long a draining worker may take before SIGKILL', show: 'duration' }),
+  kill_signal: option(signalName, {
+    plain: true,
+    flag: '--kill-signal <signal>',
+    help: "the signal the app's own handlers hear on stop, reload and scale-down",
+    defaultText: 'SIGTERM, or SIGINT if it listens only for that',
+    show: 'value',
+  }),
+  listen_timeout: option(duration('"3s"'), { plain: true, default: 3000, flag: '--listen-timeout <ms>', help: 'warn when a worker is not listening after this long', show: 'duration' }),
   // How many workers a rolling reload replaces at once (Kubernetes' maxSurge).
-  reload_batch: 1,
-  wait_ready: false,
-  shutdown_with_message: false,
-  merge_logs: false,
-  time: false,
+  reload_batch: option(positive, { plain: true, default: 1, flag: '--reload-batch <n>', help: 'workers a rolling reload replaces at once', show: 'value' }),
+  wait_ready: option(flag, {
+    plain: true,
+    default: false,
+    flag: '--wait-ready',
+    help: "a worker is up when it calls process.send('ready') (or ready() from drover/worker), not when it listens",
+    show: 'value',
+  }),
+  shutdown_with_message: option(flag, { plain: true, default: false, show: 'value' }),
+  out_file: option(text('a file path'), {}),
+  error_file: option(text('a file path'), {}),
+  log_file: option(rawUnion(z.string().min(1), z.boolean(), 'expected a file path or a boolean'), {}),
+  disable_logs: option(flag, {}),
+  merge_logs: option(flag, { default: false }),
+  log_date_format: option(text('a date format like "YYYY-MM-DD HH:mm:ss Z"'), {}),
+  time: option(flag, { default: false }),
+  log_type: option(z.literal('json', message("expected 'json'")), {}),
+  log_max_size: option(size("'10M'"), {}),
+  log_rotate_daily: option(flag, {}),
   // Rotated files kept per log, as pm2-logrotate's `retain`.
-  log_retain: 5,
+  log_retain: option(count, { default: 5 }),
+  log_compress: option(flag, {}),
+  log_worker_id: option(flag, {}),
+  pid_file: option(text('a file path'), {}),
+  uid: option(userOrId, {}),
+  gid: option(userOrId, {}),
+  append_env_to_name: option(flag, {}),
+  watch: option(z.union([z.boolean(), z.string(), z.array(z.string())], message('expected true, false, a path or an array of paths')), {}),
+  ignore_watch: option(pathList, {}),
+  watch_delay: option(duration('"1s"'), {}),
+  cron_restart: option(text('a cron pattern like "0 4 * * *"'), {}),
   // What one worker is assumed to need when `auto` divides the memory limit.
-  worker_memory: 150 * 1024 * 1024,
+  worker_memory: option(size('"150M"'), { plain: true, default: 150 * 1024 * 1024, flag: '--worker-memory <size>', help: "memory one worker is assumed to need, for 'auto'", show: 'size' }),
+  max_workers: option(positive, {
+    plain: true,
+    flag: '--max-workers <n>',
+    help: 'the most workers -i and drover scale may ask for',
+    defaultText: '4 per CPU, at least 16, no more than the memory limit holds at 40M each',
+    show: 'value',
+  }),
   // Health supervision: every worker reports its figures (and so its heartbeat) this often.
-  stats_interval: 5000,
-  heartbeat_timeout: 30_000,
-  event_loop_delay_limit: 200,
-  event_loop_delay_reports: 3,
-  restart_on_event_loop_delay: false,
-  health_check_failures: 3,
-  auto_heap: false,
-} as const;
+  stats_interval: option(duration('"5s" (0 turns stats and heartbeats off)'), {
+    plain: true,
+    default: 5000,
+    flag: '--stats-interval <ms>',
+    help: 'how often workers report their figures, which is also their heartbeat; 0 = off',
+    show: 'duration',
+  }),
+  heartbeat_timeout: option(duration('"30s"'), { plain: true, default: 30_000, flag: '--heartbeat-timeout <ms>', help: 'kill and replace a worker silent for this long', show: 'duration' }),
+  event_loop_delay_limit: option(duration('"200ms"'), { plain: true, default: 200, show: 'duration' }),
+  event_loop_delay_reports: option(positive, { plain: true, default: 3, show: 'value' }),
+  restart_on_event_loop_delay: option(flag, { plain: true, default: false, show: 'value' }),
+  health_check_failures: option(positive, { plain: true, default: 3, show: 'value' }),
+  auto_heap: option(flag, {
+    plain: true,
+    default: false,
+    flag: '--auto-heap',
+    help: 'give each worker --max-old-space-size from the memory limit shared by the workers, unless node args set one',
+    show: 'value',
+  }),
+} satisfies Record<string, OptionSpec>;
+
+type Options = typeof APP_OPTIONS;
+type OptionName = keyof Options;
+type Output<K extends OptionName> = z.output<Options[K]['schema']>;
+
+/** The options with a default, and that default; README "Options" lists the same values. */
+export const APP_DEFAULTS = Object.fromEntries(
+  Object.entries(APP_OPTIONS).flatMap(([name, spec]) => ('default' in spec ? [[name, spec.default]] : [])),
+) as { readonly [K in OptionName as Options[K] extends { default: unknown } ? K : never]: Output<K> };
+
+/** The options resolved as given, else their default. */
+export type PlainOptionName = { [K in OptionName]: Options[K] extends { plain: true } ? K : never }[OptionName];
+export const PLAIN_OPTION_NAMES = Object.keys(APP_OPTIONS).filter((name) => 'plain' in APP_OPTIONS[name as OptionName]) as PlainOptionName[];
+
+/** The resolved values of the plain options: their type comes from their schema. */
+type PlainOptions = {
+  readonly [K in PlainOptionName]: Options[K] extends { default: unknown } ? Output<K> : Output<K> | undefined;
+};
 
 /**
  * PM2 ecosystem files keep PM2's defaults for how many processes and how: one
@@ -164,66 +276,13 @@ export const APP_DEFAULTS = {
  */
 export const PM2_FILE_DEFAULTS = { instances: 1, exec_mode: 'fork' } as const;
 
-function buildAppSchema(instances: typeof cliInstances) {
-  return z
-    .object({
-      script: text('the path of a script'),
-      name: text('a non-empty string').optional(),
-      args: stringList.optional(),
-      cwd: text('a directory path').optional(),
-      interpreter: text("'node'").optional(),
-      node_args: stringList.optional(),
-      instances: instances.optional(),
-      exec_mode: execMode.optional(),
-      env: envObject.optional(),
-      instance_var: text('an environment variable name').optional(),
-      increment_var: text('an environment variable name').optional(),
-      port: port.optional(),
-      autorestart: flag.optional(),
-      stop_exit_codes: exitCodes.optional(),
-      min_uptime: duration('"1s"').optional(),
-      max_restarts: count.optional(),
-      restart_delay: duration('"1s"').optional(),
-      exp_backoff_restart_delay: duration('"100ms"').optional(),
-      max_memory_restart: size("'300M'").optional(),
-      kill_timeout: duration('"5s"').optional(),
-      kill_signal: signalName.optional(),
-      listen_timeout: duration('"3s"').optional(),
-      reload_batch: positive.optional(),
-      wait_ready: flag.optional(),
-      shutdown_with_message: flag.optional(),
-      out_file: text('a file path').optional(),
-      error_file: text('a file path').optional(),
-      log_file: rawUnion(z.string().min(1), z.boolean(), 'expected a file path or a boolean').optional(),
-      disable_logs: flag.optional(),
-      merge_logs: flag.optional(),
-      log_date_format: text('a date format like "YYYY-MM-DD HH:mm:ss Z"').optional(),
-      time: flag.optional(),
-      log_type: z.literal('json', message("expected 'json'")).optional(),
-      log_max_size: size("'10M'").optional(),
-      log_rotate_daily: flag.optional(),
-      log_retain: count.optional(),
-      log_compress: flag.optional(),
-      log_worker_id: flag.optional(),
-      pid_file: text('a file path').optional(),
-      uid: userOrId.optional(),
-      gid: userOrId.optional(),
-      append_env_to_name: flag.optional(),
-      watch: z.union([z.boolean(), z.string(), z.array(z.string())], message('expected true, false, a path or an array of paths')).optional(),
-      ignore_watch: pathList.optional(),
-      watch_delay: duration('"1s"').optional(),
-      cron_restart: text('a cron pattern like "0 4 * * *"').optional(),
-      worker_memory: size('"150M"').optional(),
-      max_workers: positive.optional(),
-      stats_interval: duration('"5s" (0 turns stats and heartbeats off)').optional(),
-      heartbeat_timeout: duration('"30s"').optional(),
-      event_loop_delay_limit: duration('"200ms"').optional(),
-      event_loop_delay_reports: positive.optional(),
-      restart_on_event_loop_delay: flag.optional(),
-      health_check_failures: positive.optional(),
-      auto_heap: flag.optional(),
-    })
-    .strict();
+type Shape<I extends z.ZodTypeAny> = { [K in OptionName]: K extends 'script' ? Options[K]['schema'] : K extends 'instances' ? z.ZodOptional<I> : z.ZodOptional<Options[K]['schema']> };
+
+function buildAppSchema<I extends z.ZodTypeAny>(instances: I) {
+  const shape = Object.fromEntries(
+    Object.entries(APP_OPTIONS).map(([name, spec]) => [name, name === 'script' ? spec.schema : (name === 'instances' ? instances : spec.schema).optional()]),
+  ) as Shape<I>;
+  return z.object(shape).strict();
 }
 
 /** Options as the command line gives them: `-i` must be positive, max or auto. */
@@ -236,7 +295,7 @@ export type AppInput = z.input<typeof fileAppSchema>;
 type ParsedApp = z.output<typeof fileAppSchema>;
 
 /** An app's options after validation and defaults, with absolute paths; frozen. */
-export interface AppOptions {
+export interface AppOptions extends PlainOptions {
   readonly name: string;
   readonly script: string;
   readonly args: readonly string[];
@@ -246,36 +305,13 @@ export interface AppOptions {
   readonly exec_mode: 'cluster' | 'fork';
   /** The environment given to every worker (env, env_<name>, port), before per-worker variables. */
   readonly env: Readonly<Record<string, string>>;
-  readonly instance_var: string;
   readonly increment_var: string | undefined;
-  readonly autorestart: boolean;
   readonly stop_exit_codes: readonly number[];
-  readonly min_uptime: number;
-  readonly max_restarts: number;
-  readonly restart_delay: number;
   readonly exp_backoff_restart_delay: number;
-  readonly max_memory_restart: number | undefined;
-  readonly kill_timeout: number;
-  /** The signal the app's own handlers hear when drover stops a worker; undefined: SIGTERM or SIGINT, whichever it listens for. */
-  readonly kill_signal: string | undefined;
-  readonly listen_timeout: number;
-  readonly reload_batch: number;
-  readonly wait_ready: boolean;
-  readonly shutdown_with_message: boolean;
   readonly logs: LogOptions;
   readonly pid_file: string | undefined;
   readonly uid: number | undefined;
   readonly gid: number | undefined;
-  readonly worker_memory: number;
-  /** The most workers `-i` and `scale` may ask for; undefined: derived from the CPU and memory allowance. */
-  readonly max_workers: number | undefined;
-  readonly stats_interval: number;
-  readonly heartbeat_timeout: number;
-  readonly event_loop_delay_limit: number;
-  readonly event_loop_delay_reports: number;
-  readonly restart_on_event_loop_delay: boolean;
-  readonly health_check_failures: number;
-  readonly auto_heap: boolean;
 }
 
 /** Where a worker's output goes; undefined paths mean "the supervisor's own stdout/stderr". */

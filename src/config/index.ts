@@ -1,5 +1,7 @@
 export {
   APP_DEFAULTS,
+  APP_OPTIONS,
+  type OptionSpec,
   PM2_FILE_DEFAULTS,
   splitArgs,
   type AppInput,

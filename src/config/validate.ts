@@ -8,7 +8,9 @@ import {
   PM2_FILE_DEFAULTS,
   cliAppSchema,
   fileAppSchema,
+  PLAIN_OPTION_NAMES,
   type AppOptions,
+  type PlainOptionName,
   type LogOptions,
   type ParsedApp,
 } from './app-schema.js';
@@ -35,33 +37,11 @@ export interface ValidateOptions {
   namedEnvs?: Record<string, unknown>;
 }
 
-// The options whose resolved value is the one given, else APP_DEFAULTS'.
-const PLAIN_OPTIONS = [
-  'instance_var',
-  'autorestart',
-  'min_uptime',
-  'max_restarts',
-  'restart_delay',
-  'kill_timeout',
-  'listen_timeout',
-  'reload_batch',
-  'wait_ready',
-  'shutdown_with_message',
-  'worker_memory',
-  'stats_interval',
-  'heartbeat_timeout',
-  'event_loop_delay_limit',
-  'event_loop_delay_reports',
-  'restart_on_event_loop_delay',
-  'health_check_failures',
-  'auto_heap',
-] as const satisfies readonly (keyof ParsedApp & keyof typeof APP_DEFAULTS)[];
-
-type PlainOption = (typeof PLAIN_OPTIONS)[number];
-
-function withDefaults(parsed: ParsedApp, keys: readonly PlainOption[]): Pick<AppOptions, PlainOption> {
-  const entries = keys.map((key) => [key, parsed[key] ?? APP_DEFAULTS[key]]);
-  return Object.fromEntries(entries) as Pick<AppOptions, PlainOption>;
+// The plain options (see APP_OPTIONS): the value given, else the default, if any.
+function withDefaults(parsed: ParsedApp): Pick<AppOptions, PlainOptionName> {
+  const defaults: Partial<Record<string, unknown>> = APP_DEFAULTS;
+  const entries = PLAIN_OPTION_NAMES.map((key) => [key, parsed[key] ?? defaults[key]]);
+  return Object.fromEntries(entries) as Pick<AppOptions, PlainOptionName>;
 }
 
 /** Validate an app's options once, apply defaults, resolve paths, and freeze the result. */
@@ -111,7 +91,7 @@ function resolveApp(parsed: ParsedApp, selectedEnv: Record<string, string>, opti
 
   const app: AppOptions = {
     // Options taken as given, else their default...
-    ...withDefaults(parsed, PLAIN_OPTIONS),
+    ...withDefaults(parsed),
     // ...and those that are resolved, combined or renamed.
     name,
     script,
@@ -126,9 +106,6 @@ function resolveApp(parsed: ParsedApp, selectedEnv: Record<string, string>, opti
     // PM2: a fixed restart_delay replaces the backoff unless both are given.
     exp_backoff_restart_delay:
       parsed.exp_backoff_restart_delay ?? (parsed.restart_delay !== undefined ? 0 : APP_DEFAULTS.exp_backoff_restart_delay),
-    max_memory_restart: parsed.max_memory_restart,
-    kill_signal: parsed.kill_signal,
-    max_workers: parsed.max_workers,
     logs: resolveLogs(parsed, cwd, label),
     pid_file: parsed.pid_file === undefined ? undefined : checkFilePath(path.resolve(cwd, parsed.pid_file), label('pid_file')),
     uid: parsed.uid === undefined ? undefined : resolveUserId(parsed.uid, label('uid')),
