@@ -92,8 +92,7 @@ export async function serveControlApi(supervisor: Supervisor, command: StartComm
     supervisor.warn(`cannot write the start record ${record} (${(error as Error).message}); drover save will not see this app`);
   }
   supervisor.once('exit', () => {
-    rmSync(socket, { force: true });
-    rmSync(record, { force: true });
+    removeControlFiles(supervisor.app.name);
     // After the other 'exit' listeners, so that followers of the log stream get the
     // supervisor's last line; then their streams end, and the server closes.
     setImmediate(() => {
@@ -109,10 +108,15 @@ export async function serveControlApi(supervisor: Supervisor, command: StartComm
 
 /** Close a control API that never served an app (start-up failed): its socket goes too. */
 export function closeControlApi(server: http.Server, name: string): Promise<void> {
-  rmSync(socketPath(name), { force: true });
-  rmSync(startRecordPath(name), { force: true });
+  removeControlFiles(name);
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();
   });
+}
+
+// An app's socket and start record go together: both say it is running.
+function removeControlFiles(name: string): void {
+  rmSync(socketPath(name), { force: true });
+  rmSync(startRecordPath(name), { force: true });
 }

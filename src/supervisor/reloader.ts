@@ -55,8 +55,9 @@ export class Reloader {
       }
       for (const candidate of candidates) {
         const entry = this.#promote(candidate, 'reload');
-        if (entry) emit('reload-replaced', entry);
-        if (entry) replaced.push(entry);
+        if (!entry) continue;
+        emit('reload-replaced', entry);
+        replaced.push(entry);
       }
     }
     // Every slot has a worker that started and listened: a crash loop given up on

@@ -187,10 +187,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.#restarts.clearGiveUp();
       this.emit('restarting', workers.map((worker) => worker.info));
       for (const worker of workers) pool.drain(worker, 'restart');
-      await pool.forkSlots(
-        range(0, pool.count).filter((slot) => !pool.current(slot)?.live && !this.#restarts.isPending(slot)),
-        this.#mayFork,
-      );
+      await pool.forkSlots(this.#emptySlots(), this.#mayFork);
       // Each old worker drains (kill_timeout at most), then its successor starts.
       const isUp = (slot: number) => {
         const worker = pool.current(slot);
@@ -251,7 +248,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   async readiness(waitMs = 0): Promise<Readiness> {
     const now = (): Readiness => {
       if (this.#state === 'stopping' || this.#state === 'finished') return { state: 'stopping' };
-      const degraded = this.snapshot().degraded;
+      const degraded = this.#degraded();
       if (degraded) return { state: 'degraded', reason: degraded.reason };
       const workers = this.#pool.workers();
       const up = this.#state === 'running' && workers.length === this.#pool.count && workers.every((worker) => worker.state === 'ready');
@@ -269,7 +266,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Each worker's state and latest figures, and the app's totals and restart counts. */
   snapshot(): AppSnapshot {
     const pool = this.#pool;
-    const emptySlots = range(0, pool.count).filter((slot) => !pool.current(slot)?.live && !this.#restarts.isPending(slot));
     const workers = pool.workers().map((worker) => ({
       slot: worker.slot,
       pid: worker.pid,
@@ -279,13 +275,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       stats: this.#health.statsOf(worker),
     }));
     const sum = (pick: (stats: WorkerStats) => number) => workers.reduce((total, w) => total + (w.stats ? pick(w.stats) : 0), 0);
-    const gaveUp = this.#restarts.gaveUp;
     return {
       name: this.app.name,
       workers,
-      // After a crash loop given up on, the other workers keep serving: say so.
-      degraded:
-        gaveUp && this.#state === 'running' && emptySlots.length > 0 ? { reason: gaveUp.message.split('\n', 1)[0]!, code: gaveUp.code, emptySlots } : undefined,
+      degraded: this.#degraded(),
       restarts: { ...this.#restarts.counts },
       totals: {
         rss: sum((s) => s.rss),
@@ -299,6 +292,19 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Report something that went wrong without stopping the app (or came right again): in the timeline and as a `warning` event. */
   warn(message: string): void {
     this.emit('warning', message);
+  }
+
+  // Slots with no live worker and no restart on its way: a crash loop given up on left them empty.
+  #emptySlots(): number[] {
+    return range(0, this.#pool.count).filter((slot) => !this.#pool.current(slot)?.live && !this.#restarts.isPending(slot));
+  }
+
+  // After a crash loop given up on, the other workers keep serving: say so.
+  #degraded(): AppSnapshot['degraded'] {
+    const gaveUp = this.#restarts.gaveUp;
+    if (!gaveUp || this.#state !== 'running') return undefined;
+    const emptySlots = this.#emptySlots();
+    return emptySlots.length > 0 ? { reason: gaveUp.message.split('\n', 1)[0]!, code: gaveUp.code, emptySlots } : undefined;
   }
 
   // Forking goes on while the app runs and the slot still exists.
