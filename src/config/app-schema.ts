@@ -298,6 +298,14 @@ type ParsedApp = z.output<typeof fileAppSchema>;
 export interface AppOptions extends PlainOptions {
   readonly name: string;
   readonly script: string;
+  /**
+   * The program that runs `script`: undefined for Node.js (drover's worker runtime
+   * preloaded; cluster mode possible), 'none' to execute `script` itself (a binary, a
+   * #! script), else an interpreter (`python3`, `bun`, a path) started as
+   * `<interpreter> <node_args...> <script> <args...>`. Anything but Node.js runs in
+   * fork mode as a plain supervised process: no runtime, no IPC.
+   */
+  readonly interpreter: string | undefined;
   readonly args: readonly string[];
   readonly cwd: string;
   readonly node_args: readonly string[];

@@ -95,6 +95,7 @@ function resolveApp(parsed: ParsedApp, selectedEnv: Record<string, string>, opti
     // ...and those that are resolved, combined or renamed.
     name,
     script,
+    interpreter: undefined,
     args: Object.freeze([...(parsed.args ?? [])]),
     cwd,
     node_args: Object.freeze(withTypeScriptLoader(script, parsed.node_args ?? [])),
