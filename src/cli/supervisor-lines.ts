@@ -12,7 +12,8 @@ export function reportSupervisor(supervisor: Supervisor, output: Output = consol
 
   supervisor.on('ready', (workers, address) => {
     const count = `${workers.length} worker${workers.length === 1 ? '' : 's'}`;
-    const what = supervisor.app.wait_ready ? 'ready' + (address ? ', listening' : '') : 'listening';
+    // A worker that never listens (a queue worker, a bot) is up once it has lived min_uptime.
+    const what = supervisor.app.wait_ready ? 'ready' + (address ? ', listening' : '') : address ? 'listening' : `running, no port (up after min_uptime ${formatDuration(supervisor.app.min_uptime)})`;
     const where = address ? ` on ${describeAddress(address)}` : '';
     info(`${count} ${what}${where} (pids ${workers.map((w) => w.pid).join(', ')})`);
   });

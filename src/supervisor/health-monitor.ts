@@ -34,7 +34,8 @@ export class HealthMonitor {
   constructor(ctx: SupervisorContext, replace: (worker: WorkerView, reason: ReplaceReason, detail: string) => Promise<boolean>) {
     this.#ctx = ctx;
     this.#replace = replace;
-    ctx.pool.on('spawn', (worker) => this.#workers.set(worker, { stats: undefined, lastReportAt: Date.now(), rules: freshHealthState(), replacing: false }));
+    // A program that is not Node.js sends no reports: it has no heartbeat to miss.
+    ctx.pool.on('spawn', (worker) => worker.hasRuntime && this.#workers.set(worker, { stats: undefined, lastReportAt: Date.now(), rules: freshHealthState(), replacing: false }));
     ctx.pool.on('exit', (worker) => this.#workers.delete(worker));
     ctx.pool.on('stats', (worker, stats) => this.#onStats(worker, stats));
   }

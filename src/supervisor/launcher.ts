@@ -1,4 +1,4 @@
-import { fork, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { fork, spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import type { AppOptions } from '../config/index.js';
@@ -73,6 +73,7 @@ function startProcess(app: AppOptions, slot: number, pipeStdout: boolean, heapLi
   // comes through us, for crash reports.
   const stdio: StdioOptions = ['ignore', pipeStdout ? 'pipe' : 'inherit', 'pipe', 'ipc'];
   const ids = { ...(app.uid !== undefined ? { uid: app.uid } : {}), ...(app.gid !== undefined ? { gid: app.gid } : {}) };
+  if (app.interpreter !== undefined) return spawnProgram(app, slot, pipeStdout);
   if (app.exec_mode === 'fork') {
     return fork(app.script, [...app.args], { cwd: app.cwd, env: { ...process.env, ...workerEnv(app, slot) }, execArgv, stdio, ...ids });
   }
@@ -83,4 +84,21 @@ function startProcess(app: AppOptions, slot: number, pipeStdout: boolean, heapLi
   // Sending to a worker that has just died emits 'error'; its exit tells the story.
   worker.on('error', () => undefined);
   return worker.process;
+}
+
+/**
+ * A program that is not Node.js (`interpreter: python3`, `none` for a binary or a #!
+ * script): a plain child process with no IPC channel and no runtime, supervised from
+ * the outside (restarts, logs, the stop signal, kill_timeout).
+ */
+function spawnProgram(app: AppOptions, slot: number, pipeStdout: boolean): ChildProcess {
+  const [command, args] = app.interpreter === 'none' ? [app.script, [...app.args]] : [app.interpreter!, [...app.node_args, app.script, ...app.args]];
+  const ids = { ...(app.uid !== undefined ? { uid: app.uid } : {}), ...(app.gid !== undefined ? { gid: app.gid } : {}) };
+  const stdio: StdioOptions = ['ignore', pipeStdout ? 'pipe' : 'inherit', 'pipe'];
+  return spawn(command, args, { cwd: app.cwd, env: { ...process.env, ...workerEnv(app, slot) }, stdio, ...ids });
+}
+
+/** The signal a program that is not Node.js hears on stop: kill_signal, else SIGINT, as PM2 sends. */
+export function programStopSignal(app: AppOptions): NodeJS.Signals {
+  return (app.kill_signal ?? 'SIGINT') as NodeJS.Signals;
 }

@@ -148,8 +148,8 @@ export class RestartController {
       return new DroverError(
         'DROVER_E_EXITED_ON_START',
         `the app exited on its own with ${describeExit(facts.code, facts.signal)} ${formatDuration(facts.uptime)} after start, ` +
-          'without listening on a port. drover keeps servers running; a script that finishes is not one ' +
-          '(run it with node, or set autorestart: false).',
+          'without listening on a port. drover keeps servers and workers running; a script that finishes is neither ' +
+          '(run it with node, set autorestart: false, or run it on a schedule with cron_restart).',
       );
     }
     return undefined;

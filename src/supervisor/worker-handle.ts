@@ -40,6 +40,8 @@ export interface WorkerView {
   readonly upAt: number;
   /** It has listened on a port at least once. */
   readonly listened: boolean;
+  /** It runs drover's worker runtime (a Node.js app): it reports, drains and says when it listens. */
+  readonly hasRuntime: boolean;
   /** How it ended ("exit code 1"), once it has. */
   readonly exitedWith: string | undefined;
   readonly drainReport: DrainReport | undefined;
@@ -52,6 +54,7 @@ export class WorkerHandle implements WorkerView {
   readonly process: ChildProcess;
   readonly pid: number;
   readonly startedAt = Date.now();
+  readonly hasRuntime: boolean;
   role: 'current' | 'candidate';
   upAt = 0;
   listened = false;
@@ -73,6 +76,7 @@ export class WorkerHandle implements WorkerView {
   // (Node keeps none for a listener that is not there yet).
   #online = false;
   #pendingShutdown: SupervisorMessage | undefined;
+  readonly #stopSignal: NodeJS.Signals | undefined;
   readonly #onTransition: (from: WorkerState, to: WorkerState) => void;
   // stderr is held back until the worker is established (listening or up for
   // min_uptime), so that an app crashing at start prints its stack once, in the
@@ -84,6 +88,8 @@ export class WorkerHandle implements WorkerView {
     slot: number;
     role: 'current' | 'candidate';
     process: ChildProcess;
+    /** Undefined for a Node.js app (its runtime drains it); else the signal that stops the program. */
+    stopSignal: NodeJS.Signals | undefined;
     output: WorkerOutput;
     handlers: Handlers<WorkerMessage>;
     onAppMessage: (message: unknown) => void;
@@ -95,6 +101,8 @@ export class WorkerHandle implements WorkerView {
     this.role = role;
     this.process = child;
     this.pid = child.pid ?? -1;
+    this.hasRuntime = options.stopSignal === undefined;
+    this.#stopSignal = options.stopSignal;
     this.#onTransition = options.onTransition;
     this.stderr = new LineBuffer((line) => (this.#held ? this.#held.push(line) : output.stderr(line, this.pid)));
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.stderr.push(chunk));
@@ -113,7 +121,8 @@ export class WorkerHandle implements WorkerView {
       for (const line of this.#held ?? []) output.stderr(line, this.pid);
     };
     const port = {
-      send: (message: unknown) => child.send(message as Serializable),
+      // A program that is not Node.js has no IPC channel: nothing is sent to it.
+      send: (message: unknown) => child.send?.(message as Serializable) ?? false,
       get connected() {
         return child.connected;
       },
@@ -165,6 +174,11 @@ export class WorkerHandle implements WorkerView {
     if (!this.live || this.#intent !== undefined) return false;
     this.#intent = intent;
     this.transition('draining');
+    // A program without drover's runtime hears its stop signal; kill_timeout bounds it.
+    if (this.#stopSignal !== undefined) {
+      this.process.kill(this.#stopSignal);
+      return true;
+    }
     const message: SupervisorMessage = { type: 'shutdown', reason: drainReason(intent), notifyApp };
     if (!this.#online) this.#pendingShutdown = message;
     // false only when the channel is closed: the worker cannot hear us, so it cannot drain.

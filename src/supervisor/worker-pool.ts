@@ -4,7 +4,7 @@ import { formatDuration } from '../config/units.js';
 import { serializeError, type DrainReport, type SerializedError, type WorkerStats } from '../ipc/messages.js';
 import type { AppOutput } from '../log/app-output.js';
 import { describeExit, describeExitAfter, summarizeCause } from './describe-exit.js';
-import type { Launcher } from './launcher.js';
+import { programStopSignal, type Launcher } from './launcher.js';
 import { WorkerHandle, type UpOutcome, type WorkerAddress, type WorkerView } from './worker-handle.js';
 import type { ExitIntent, WorkerState } from './worker-state.js';
 
@@ -68,6 +68,8 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   // Output of exited workers still arriving through their pipes.
   readonly #outputPending = new Set<Promise<void>>();
   #count = 0;
+  // One of the app's workers has listened: it is a server, and new workers must listen to be up.
+  #isServer = false;
 
   constructor(app: AppOptions, launcher: Launcher, output: AppOutput) {
     super();
@@ -136,6 +138,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       slot,
       role,
       process: child,
+      stopSignal: this.#app.interpreter === undefined ? undefined : programStopSignal(this.#app),
       output,
       handlers: {
         online: () => handle.goOnline(),
@@ -168,11 +171,11 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       setTimeout(() => {
         handle.establish();
         this.emit('stable', handle);
+        if (this.#upWithoutPort(handle)) this.#onReady(handle);
       }, this.#app.min_uptime),
       setTimeout(() => {
-        if (handle.role === 'current' && (handle.state === 'starting' || (this.#app.wait_ready && handle.state === 'listening'))) {
-          this.emit('slow-listen', handle);
-        }
+        if (handle.role !== 'current' || this.#upWithoutPort(handle)) return;
+        if (handle.state === 'starting' || (this.#app.wait_ready && handle.state === 'listening')) this.emit('slow-listen', handle);
       }, this.#app.listen_timeout),
     ]);
     child.on('exit', (code: number | null, signal: string | null) => this.#onExit(handle, code, signal));
@@ -231,10 +234,11 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     return new Promise((resolve) => {
       const waiters = this.#upWaiters.get(handle) ?? new Set();
       this.#upWaiters.set(handle, waiters);
+      const timeoutMs = this.#upTimeoutMs;
       const timer = setTimeout(() => {
         const what = this.#app.wait_ready ? "ready (no process.send('ready'))" : 'listening';
-        settle({ ok: false, why: `not ${what} after listen_timeout ${formatDuration(this.#app.listen_timeout)}` });
-      }, this.#app.listen_timeout);
+        settle({ ok: false, why: `not ${what} after ${timeoutMs === this.#app.listen_timeout ? 'listen_timeout ' : ''}${formatDuration(timeoutMs)}` });
+      }, timeoutMs);
       const settle = (outcome: UpOutcome) => {
         clearTimeout(timer);
         waiters.delete(settle);
@@ -249,7 +253,25 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     for (const handle of this.#upWaiters.keys()) this.#settleUp(handle, { ok: false, why });
   }
 
+  /**
+   * Queue workers, cron jobs and bots never listen: a worker is up once it has stayed
+   * alive past min_uptime, unless the app says when it is ready (wait_ready) or is a
+   * server (one of its workers has listened): then a new worker is up only once it
+   * listens too, so that a reload never drains the old one before its successor
+   * serves. A program that is not Node.js cannot tell us either: min_uptime is all.
+   */
+  #upWithoutPort(handle: WorkerHandle): boolean {
+    if (!handle.hasRuntime) return true;
+    return !this.#app.wait_ready && !this.#isServer && handle.state === 'starting';
+  }
+
+  /** How long a new worker may take to be up: listen_timeout, or min_uptime where that is the test. */
+  get #upTimeoutMs(): number {
+    return this.#isServer || this.#app.wait_ready ? this.#app.listen_timeout : Math.max(this.#app.listen_timeout, this.#app.min_uptime + 1000);
+  }
+
   #onListening(handle: WorkerHandle, address: WorkerAddress): void {
+    this.#isServer = true;
     handle.listened = true;
     if (handle.state === 'starting') handle.transition('listening');
     handle.establish();
