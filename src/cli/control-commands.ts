@@ -6,6 +6,8 @@ import type { ReloadResult } from '../supervisor/index.js';
 import { displayRows } from './config-command.js';
 import { dumpPath, supervisorLogPath } from '../home/paths.js';
 import { forgetSaved } from './save-commands.js';
+import { findStoppedApp, startAgain, stoppedApps } from './stopped-apps.js';
+import { removeAppRecord } from '../home/registry.js';
 
 /** How long `stop` waits past kill_timeout for a supervisor to be gone. */
 const STOP_MARGIN_MS = 5000;
@@ -27,11 +29,14 @@ export async function lsCommand(flags: { json?: boolean }): Promise<number> {
     notice(`drover: ${(outcome.reason as Error).message}`);
     return [];
   });
+  // Background apps that ended stay listed, stopped or errored, until `drover delete`.
+  const stopped = stoppedApps(apps);
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
+    const ended = stopped.map(({ record, ending }) => ({ name: record.name, state: ending.status, ended: ending, workers: [] }));
+    process.stdout.write(`${JSON.stringify([...statuses, ...ended], null, 2)}\n`);
     return 0;
   }
-  if (statuses.length === 0) {
+  if (statuses.length === 0 && stopped.length === 0) {
     process.stdout.write('no app is running\n');
     return 0;
   }
@@ -51,8 +56,9 @@ export async function lsCommand(flags: { json?: boolean }): Promise<number> {
     // Slots left empty by a crash loop given up on: the app serves with fewer workers.
     ...(status.degraded?.emptySlots ?? []).map((slot) => [status.name, String(slot), '-', 'errored', '-', '-', '-', '-', '-']),
   ]);
+  rows.push(...stopped.map(({ record, ending }) => [record.name, '-', '-', ending.status, '-', '-', '-', '-', '-']));
   // On a terminal, the state says at a glance whether a worker serves.
-  const stateColour = { ready: 'green', starting: 'yellow', listening: 'yellow', draining: 'grey', exited: 'red', errored: 'red' } as const;
+  const stateColour = { ready: 'green', starting: 'yellow', listening: 'yellow', draining: 'grey', exited: 'red', errored: 'red', stopped: 'grey' } as const;
   const paint = (cell: string, column: number, raw: string) =>
     column === 3 && raw in stateColour ? colour(cell, stateColour[raw as keyof typeof stateColour]) : cell;
   process.stdout.write(`${formatTable(header, rows, paint)}\n`);
@@ -62,6 +68,11 @@ export async function lsCommand(flags: { json?: boolean }): Promise<number> {
       `${name}: degraded, serving with ${status.workers.length} of ${status.workers.length + degraded!.emptySlots.length} workers: ${degraded!.reason} [${degraded!.code}]; ` +
         `drover reload ${name} (after a fix) or drover restart ${name} tries again\n`,
     );
+  }
+  for (const { record, ending } of stopped) {
+    const when = ending.at > 0 ? ` ${formatDuration(Date.now() - ending.at)} ago` : '';
+    const why = ending.status === 'errored' ? `: ${ending.reason.split('\n', 1)[0]}${ending.code ? ` [${ending.code}]` : ''}` : ` (${ending.reason})`;
+    process.stdout.write(`${record.name}: ${ending.status}${when}${why}; drover start ${record.name} starts it again, drover delete ${record.name} forgets it\n`);
   }
   return 0;
 }
@@ -98,7 +109,11 @@ export async function reloadCommand(target: string, flags: { json?: boolean }): 
  * is gone. `drover delete` also removes the apps from the saved list.
  */
 export async function stopCommand(target: string, flags: { forget?: boolean } = {}): Promise<number> {
-  const apps = await selectRunningApps(target, notice);
+  const running = await findRunningApps();
+  const stopped = target === 'all' ? [] : [findStoppedApp(running, target)].filter((app) => app !== undefined);
+  // `stop` of an app already stopped is done; `delete` of one forgets it.
+  const apps = stopped.length > 0 ? [] : await selectRunningApps(target, notice);
+  for (const { record } of stopped) if (!flags.forget) process.stdout.write(`${record.name}: already stopped\n`);
   let stillRunning = 0;
   for (const app of apps) {
     const { killTimeoutMs } = await callSupervisor(app.socket, 'POST /v1/stop');
@@ -118,7 +133,11 @@ export async function stopCommand(target: string, flags: { forget?: boolean } = 
     }
   }
   if (flags.forget) {
-    const forgotten = forgetSaved(apps.map((app) => app.name));
+    // Every app named, running or not, leaves the registry (ls) and the saved list.
+    const names = [...apps.map((app) => app.name), ...(target === 'all' ? stoppedApps(running) : stopped).map(({ record }) => record.name)];
+    for (const name of names) removeAppRecord(name);
+    process.stdout.write(`deleted: ${names.join(', ') || 'none'}\n`);
+    const forgotten = forgetSaved(names);
     if (forgotten.length > 0) process.stdout.write(`removed from ${dumpPath()}: ${forgotten.join(', ')}\n`);
   }
   return stillRunning > 0 ? 1 : 0;
@@ -129,8 +148,12 @@ export async function stopCommand(target: string, flags: { forget?: boolean } = 
  * unlike reload, capacity drops meanwhile. Waits until each app serves again.
  */
 export async function restartCommand(target: string, flags: { json?: boolean }): Promise<number> {
-  const apps = await selectRunningApps(target, notice);
+  const running = await findRunningApps();
+  // A stopped app is started as it was (PM2's restart of a stopped process).
+  const stopped = target === 'all' ? stoppedApps(running) : [findStoppedApp(running, target)].filter((app) => app !== undefined);
+  const apps = stopped.length > 0 && target !== 'all' ? [] : await selectRunningApps(target, notice);
   let failed = 0;
+  for (const { record } of stopped) if (startAgain(record) !== 0) failed += 1;
   const results = [];
   for (const app of apps) {
     const started = Date.now();

@@ -35,7 +35,7 @@ export async function planApps(target: string | undefined, appArgs: string[], fl
     return { app, count: decision.count, reason: decision.reason, heapLimitMb: heap, maxWorkers: max.limit, maxWorkersReason: max.reason };
   });
   const command = { argv: process.argv.slice(2), cwd: process.cwd(), env: process.env as Record<string, string> };
-  return { apps, stats: flags.stats === true, command };
+  return { apps, stats: flags.stats === true, command, fromConfigFile: loaded.file !== undefined };
 }
 
 /** The worker count for an app and the line that explains it, naming where the count came from. */

@@ -7,16 +7,13 @@ import { findRunningApps } from '../control/client.js';
 import { droverHome, dumpPath, startRecordPath } from '../home/paths.js';
 import { privateHome, writePrivateFile } from '../home/private-files.js';
 import { DroverError, errorCode } from '../errors/index.js';
+import type { AppRecord } from '../home/registry.js';
+import { startAgain } from './stopped-apps.js';
 
 const CLI = fileURLToPath(new URL('./main.js', import.meta.url));
 
-/** How one running app was started: enough to start it again. */
-interface SavedApp {
-  name: string;
-  argv: string[];
-  cwd: string;
-  env: Record<string, string>;
-}
+/** How one running app was started (its registry record): enough to start it again. */
+type SavedApp = AppRecord;
 
 /**
  * `drover save`: write how every running app was started. Each supervisor keeps that
@@ -63,10 +60,7 @@ export async function resurrectCommand(): Promise<number> {
       process.stdout.write(`${app.name}: already running\n`);
       continue;
     }
-    // `run ...` as saved becomes `start ...`: the same supervisor, detached.
-    const args = app.argv[0] === 'run' ? ['start', ...app.argv.slice(1)] : app.argv;
-    const result = spawnSync(process.execPath, [CLI, ...args], { cwd: app.cwd, env: app.env, stdio: 'inherit' });
-    if (result.status !== 0) failed += 1;
+    if (startAgain(app) !== 0) failed += 1;
   }
   return failed > 0 ? 3 : 0;
 }

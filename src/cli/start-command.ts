@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { callSupervisor, findRunningApps } from '../control/client.js';
 import { defaultLogFiles, logsDir, socketPath, supervisorLogPath } from '../home/paths.js';
@@ -10,6 +10,7 @@ import { AppOutput } from '../log/app-output.js';
 import type { AppFlags } from './app-request.js';
 import { lsCommand } from './control-commands.js';
 import { planApps } from './run-command.js';
+import { findStoppedApp, startAgain } from './stopped-apps.js';
 import type { SupervisionPlan } from './supervise.js';
 
 // A background supervisor runs this lean entry, not the CLI: see supervise.ts.
@@ -57,15 +58,23 @@ async function checkLogFiles(app: AppOptions, count: number): Promise<void> {
  * and return.
  */
 export async function startCommand(target: string | undefined, appArgs: string[], flags: AppFlags, runArgs: string[]): Promise<number> {
+  const runningApps = await findRunningApps();
+  // `drover start api`, where api is a stopped app and not a file here: start it as it was.
+  const stopped = target !== undefined && appArgs.length === 0 && !existsSync(target) ? findStoppedApp(runningApps, target) : undefined;
+  if (stopped) return startAgain(stopped.record);
+
   // Validate everything here, so that a bad option fails in the terminal, not in a log.
   const plan = await planApps(target, appArgs, flags);
-  const running = new Set((await findRunningApps()).map((app) => app.name));
-  const already = plan.apps.filter(({ app }) => running.has(app.name)).map(({ app }) => `'${app.name}'`);
-  if (already.length > 0) {
-    throw new DroverError('DROVER_E_APP_RUNNING', `${already.join(', ')} ${already.length > 1 ? 'are' : 'is'} already running; drover reload or stop ${already.length > 1 ? 'them' : 'it'} instead`);
+  const running = new Set(runningApps.map((app) => app.name));
+  const already = plan.apps.filter(({ app }) => running.has(app.name)).map(({ app }) => app.name);
+  // One app already running is a mistake; some apps of a config file running is the
+  // everyday case: start the others, and say which were left alone.
+  if (already.length > 0 && already.length === plan.apps.length && !plan.fromConfigFile) {
+    throw new DroverError('DROVER_E_APP_RUNNING', `'${already[0]}' is already running; drover reload or stop it instead`);
   }
+  for (const name of already) process.stdout.write(`${name}: already running; left as it is (drover reload ${name} applies a changed config)\n`);
 
-  const apps = plan.apps.map((appPlan) => ({ ...appPlan, app: withDefaultLogFiles(appPlan.app) }));
+  const apps = plan.apps.filter(({ app }) => !running.has(app.name)).map((appPlan) => ({ ...appPlan, app: withDefaultLogFiles(appPlan.app) }));
   for (const { app, count } of apps) await checkLogFiles(app, count);
 
   let failed = 0;
@@ -75,7 +84,7 @@ export async function startCommand(target: string | undefined, appArgs: string[]
     const fd = openForAppend(log);
     // One supervisor per app; `drover save` records how to start it again.
     const only = plan.apps.length > 1 || runArgs.includes('--only') ? ['--only', app.name] : [];
-    const own: SupervisionPlan = { apps: [appPlan], stats: false, command: { ...plan.command, argv: ['run', ...runArgs, ...only] } };
+    const own: SupervisionPlan = { apps: [appPlan], stats: false, command: { ...plan.command, argv: ['run', ...withoutOnly(runArgs), ...only], background: true } };
     const child = spawn(process.execPath, [...SUPERVISOR_NODE_ARGS, SUPERVISOR_ENTRY], { detached: true, stdio: ['pipe', fd, fd], env: process.env });
     child.stdin!.end(JSON.stringify(own));
     child.unref();
@@ -107,6 +116,13 @@ async function waitUntilUp(name: string, pid: number, timeoutMs: number): Promis
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return `its workers were not up within ${Math.round(timeoutMs / 1000)} s`;
+}
+
+// `--only a,b` of the command becomes `--only a` for app a's own supervisor.
+function withoutOnly(args: string[]): string[] {
+  const at = args.findIndex((arg) => arg === '--only' || arg.startsWith('--only='));
+  if (at < 0) return args;
+  return [...args.slice(0, at), ...args.slice(at + (args[at] === '--only' ? 2 : 1))];
 }
 
 function isRunning(pid: number): boolean {

@@ -28,6 +28,8 @@ export interface SupervisionPlan {
   apps: AppPlan[];
   stats: boolean;
   command: StartCommand;
+  /** The apps come from a config file (not a script named on the command line). */
+  fromConfigFile?: boolean;
 }
 
 // As PID 1 (a container's entry point) a process inherits every orphan in its

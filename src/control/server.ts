@@ -2,8 +2,9 @@ import { chmodSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { DroverError, isDroverError } from '../errors/index.js';
 import type { Supervisor } from '../supervisor/index.js';
-import { appsDir, socketPath, socketsDir, startRecordPath } from '../home/paths.js';
-import { privateDir, writePrivateFile } from '../home/private-files.js';
+import { socketPath, socketsDir, startRecordPath } from '../home/paths.js';
+import { privateDir } from '../home/private-files.js';
+import { removeAppRecord, writeAppRecord, type AppRecord, type StartCommand } from '../home/registry.js';
 import { probe } from './client.js';
 import { ROUTES } from './routes.js';
 
@@ -19,12 +20,7 @@ const REQUEST_TIMEOUT_MS = 10_000;
 /** A connection that carries nothing for this long is closed (a log stream excepted). */
 const IDLE_TIMEOUT_MS = 30_000;
 
-/** How a supervisor's apps were started, so that `drover save` can start them again. */
-export interface StartCommand {
-  argv: string[];
-  cwd: string;
-  env: Record<string, string>;
-}
+export type { StartCommand } from '../home/registry.js';
 
 export async function serveControlApi(supervisor: Supervisor, command: StartCommand, onStale: () => void): Promise<http.Server> {
   const socket = socketPath(supervisor.app.name);
@@ -83,16 +79,41 @@ export async function serveControlApi(supervisor: Supervisor, command: StartComm
     server.listen(socket, resolve);
   });
   chmodSync(socket, 0o600);
-  // How to start this app again, for `drover save`: private, like dump.json.
-  const record = startRecordPath(supervisor.app.name);
-  try {
-    privateDir(appsDir());
-    writePrivateFile(record, `${JSON.stringify({ name: supervisor.app.name, ...command }, null, 2)}\n`);
-  } catch (error) {
-    supervisor.warn(`cannot write the start record ${record} (${(error as Error).message}); drover save will not see this app`);
-  }
-  supervisor.once('exit', () => {
-    removeControlFiles(supervisor.app.name);
+  // The app's record in the registry: how to start it again (for `save`, and `start
+  // <app>` once stopped), private like dump.json.
+  const record: AppRecord = { name: supervisor.app.name, ...command };
+  const writeRecord = () => {
+    try {
+      writeAppRecord(record);
+    } catch (error) {
+      supervisor.warn(`cannot write the app record ${startRecordPath(record.name)} (${(error as Error).message}); drover save and ls will not see this app once stopped`);
+    }
+  };
+  writeRecord();
+  supervisor.on('scaled', (_from, to) => {
+    record.scaledTo = to;
+    writeRecord();
+  });
+  let stopReason: string | undefined;
+  supervisor.on('stopping', (reason) => (stopReason = reason));
+  supervisor.once('exit', (result) => {
+    // A background app stays listed, stopped or errored, until `drover delete`.
+    if (command.background) {
+      // Asked to stop, it is stopped even if a worker had to be killed at kill_timeout.
+      const errored = result.error !== undefined && result.error.code !== 'DROVER_E_SHUTDOWN_FORCED';
+      record.ended = {
+        status: errored ? 'errored' : 'stopped',
+        at: Date.now(),
+        exitCode: result.exitCode,
+        reason: errored ? result.error!.message : (stopReason ?? 'stopped'),
+        code: result.error?.code,
+      };
+      writeRecord();
+    } else {
+      removeAppRecord(record.name);
+    }
+    // Last: once the socket is gone the app is no longer running, and its record says how it ended.
+    rmSync(socket, { force: true });
     // After the other 'exit' listeners, so that followers of the log stream get the
     // supervisor's last line; then their streams end, and the server closes.
     setImmediate(() => {

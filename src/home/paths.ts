@@ -5,7 +5,7 @@ import path from 'node:path';
 //   sockets/<app>.sock     each running supervisor's control socket
 //   logs/<app>.log         a background supervisor's own lines
 //   logs/<app>.out.log     a background app's stdout (and .err.log, its stderr)
-//   apps/<app>.json        how a running app was started, for `drover save` (0600)
+//   apps/<app>.json        the app's record: how it was started, and how a background app ended (0600)
 //   dump.json              what `drover save` wrote, for `drover resurrect` (0600)
 
 /** drover's runtime directory. */

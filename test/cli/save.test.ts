@@ -35,7 +35,7 @@ describe('save and resurrect', () => {
 
     // delete: stopped, and forgotten by the saved list; stop keeps it there.
     const deleted = await runDrover(['delete', 'one']);
-    assert.equal(deleted.stdout, `one: stopped\nremoved from ${DROVER_HOME}/dump.json: one\n`);
+    assert.equal(deleted.stdout, `one: stopped\ndeleted: one\nremoved from ${DROVER_HOME}/dump.json: one\n`);
     assert.equal((await runDrover(['stop', 'all'])).code, 0);
     const dump = JSON.parse(readFileSync(`${DROVER_HOME}/dump.json`, 'utf8')) as { apps: { name: string }[] };
     assert.deepEqual(dump.apps.map((app) => app.name), ['two']);

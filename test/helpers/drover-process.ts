@@ -26,7 +26,7 @@ after(() => {
   // Background supervisors a failed test never listed are still found by their sockets.
   const listed = spawnSync(process.execPath, [CLI, 'ls', '--json'], { env: { ...process.env, DROVER_HOME }, encoding: 'utf8', timeout: 10_000 });
   try {
-    for (const status of JSON.parse(listed.stdout) as RunningStatus[]) background.add(status.supervisorPid);
+    for (const status of JSON.parse(listed.stdout) as RunningStatus[]) if (status.supervisorPid) background.add(status.supervisorPid);
   } catch {
     // Nothing listed.
   }
@@ -130,7 +130,8 @@ export interface RunningStatus {
 
 /** `drover ls --json`; every supervisor seen is killed with its group when the test file ends. */
 export async function runningApps(): Promise<RunningStatus[]> {
-  const list = JSON.parse((await runDrover(['ls', '--json'])).stdout) as RunningStatus[];
+  // Stopped and errored apps are listed too; they have no supervisor.
+  const list = (JSON.parse((await runDrover(['ls', '--json'])).stdout) as RunningStatus[]).filter((status) => status.supervisorPid !== undefined);
   for (const status of list) background.add(status.supervisorPid);
   return list;
 }

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { example, fixture, runDrover, runningApps, scratchDir } from '../helpers/drover-process.js';
+import { freePort, get } from '../helpers/http.js';
+
+// The lifecycle PM2 users know: a stopped app stays listed until deleted, a crashed one
+// shows errored with why, `start <app>` and `restart <app>` bring it back as it was,
+// and `start <config>` with some apps running starts the others.
+
+interface Listed {
+  name: string;
+  state?: string;
+  ended?: { status: string; reason: string; code?: string };
+  workers: unknown[];
+}
+
+const listed = async (): Promise<Listed[]> => JSON.parse((await runDrover(['ls', '--json'])).stdout) as Listed[];
+
+describe('stopped and errored apps', () => {
+  it('stop keeps the app listed; start <app> brings it back at the count it was scaled to; delete forgets it', async () => {
+    const port = await freePort();
+    assert.equal((await runDrover(['start', example('hello/server.js'), '-i', '1', '--name', 'web'], { env: { PORT: String(port) } })).code, 0);
+    const scaled = await runDrover(['scale', 'web', '2']);
+    assert.equal(scaled.code, 0, scaled.stderr);
+    assert.equal((await runDrover(['stop', 'web'])).code, 0);
+
+    const ls = await runDrover(['ls']);
+    assert.match(ls.stdout, /web\s+-\s+-\s+stopped/);
+    assert.match(ls.stdout, /web: stopped .* ago \(stop requested through the control API\); drover start web starts it again, drover delete web forgets it\n/);
+    assert.deepEqual((await listed()).map((app) => [app.name, app.state, app.workers.length]), [['web', 'stopped', 0]]);
+    assert.equal((await runDrover(['stop', 'web'])).stdout, 'web: already stopped\n');
+
+    // Started again as it was: its arguments, folder and environment (PORT), at the scaled count.
+    const again = await runDrover(['start', 'web']);
+    assert.equal(again.code, 0, again.stderr);
+    const [status] = await runningApps();
+    assert.equal(status!.workers.length, 2);
+    assert.equal((await get(`http://127.0.0.1:${port}/`)).status, 200);
+
+    // restart of a stopped app starts it too.
+    assert.equal((await runDrover(['stop', 'web'])).code, 0);
+    assert.equal((await runDrover(['restart', 'web'])).code, 0);
+    assert.equal((await runningApps()).length, 1);
+
+    const deleted = await runDrover(['delete', 'web']);
+    assert.match(deleted.stdout, /^web: stopped\ndeleted: web\n/);
+    assert.deepEqual(await listed(), []);
+    assert.equal((await runDrover(['ls'])).stdout, 'no app is running\n');
+  });
+
+  it('an app that gave up shows errored, with the reason; delete forgets a stopped app', async () => {
+    const start = await runDrover(['start', fixture('throws-on-import.cjs'), '-i', '1', '--max-restarts', '1', '--name', 'broken']);
+    assert.equal(start.code, 3);
+    const [app] = await listed();
+    assert.equal(app!.state, 'errored');
+    assert.equal(app!.ended!.code, 'DROVER_E_CRASH_LOOP');
+    assert.match((await runDrover(['ls'])).stdout, /broken: errored .* ago: .*\[DROVER_E_CRASH_LOOP\]; drover start broken starts it again/);
+    const deleted = await runDrover(['delete', 'broken']);
+    assert.equal(deleted.code, 0);
+    assert.equal(deleted.stdout, 'deleted: broken\n');
+    assert.deepEqual(await listed(), []);
+  });
+});
+
+describe('start <config> with some apps running', () => {
+  it('starts the others and says which were left alone; with all running it says so and succeeds', async () => {
+    const dir = scratchDir('config');
+    const [p1, p2] = [await freePort(), await freePort()];
+    const config = `${dir}/ecosystem.config.js`;
+    writeFileSync(
+      config,
+      `module.exports = { apps: [
+        { name: 'a', script: ${JSON.stringify(example('hello/server.js'))}, env: { PORT: ${p1} } },
+        { name: 'b', script: ${JSON.stringify(example('hello/server.js'))}, env: { PORT: ${p2} } },
+      ] };\n`,
+    );
+    assert.equal((await runDrover(['start', config, '--only', 'a'])).code, 0);
+    const both = await runDrover(['start', config]);
+    assert.equal(both.code, 0, both.stderr);
+    assert.match(both.stdout, /^a: already running; left as it is \(drover reload a applies a changed config\)\n/);
+    assert.deepEqual((await runningApps()).map((app) => app.name), ['a', 'b']);
+    const again = await runDrover(['start', config]);
+    assert.equal(again.code, 0);
+    assert.match(again.stdout, /a: already running[^]*b: already running/);
+    assert.equal((await runDrover(['delete', 'all'])).code, 0);
+  });
+});
