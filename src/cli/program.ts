@@ -5,8 +5,9 @@ import type { AppFlags } from './app-request.js';
 import { configCommand } from './config-command.js';
 import { logsCommand } from './logs-command.js';
 import { resurrectCommand, saveCommand, startupCommand } from './save-commands.js';
-import { describeCommand, lsCommand, reloadCommand, restartCommand, scaleCommand, stopCommand } from './control-commands.js';
+import { describeCommand, lsCommand, restartCommand, scaleCommand, stopCommand } from './control-commands.js';
 import { runCommand } from './run-command.js';
+import { reloadTarget, type ReloadFlags } from './reload-config.js';
 import { startCommand } from './start-command.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -89,13 +90,17 @@ export function buildProgram(): Command {
       process.exitCode = await lsCommand(flags);
     });
 
-  program
-    .command('reload')
-    .description('roll every worker of a running app (or all) without dropping a request')
-    .argument('<app>', "an app's name, or 'all'")
+  appOptions(
+    program
+      .command('reload')
+      .description("roll every worker of a running app (or all) without dropping a request; given a config file, apply its changes and start its apps not running")
+      .argument('[target]', "an app's name, 'all', or a config file (or script) whose changed options to apply; default: a config file in the current directory")
+      .argument('[args...]', 'arguments for a script, after --'),
+  )
+    .option('--update-env', "put this shell's environment under the apps' own (PM2's --update-env); with an app's name, read its config again too")
     .option('--json', 'print JSON for machines')
-    .action(async (app: string, flags: { json?: boolean }) => {
-      process.exitCode = await reloadCommand(app, flags);
+    .action(async (target: string | undefined, args: string[], flags: ReloadFlags, command: Command) => {
+      process.exitCode = await reloadTarget(target, args, flags, runArguments(command));
     });
 
   program

@@ -23,7 +23,7 @@ const SUPERVISOR_NODE_ARGS = ['--lite-mode', '--no-expose-wasm'];
 
 // A background app has no terminal: what its config does not send to a file goes to
 // $DROVER_HOME/logs/<app>.out.log and .err.log, every worker's lines in one file each.
-function withDefaultLogFiles(app: AppOptions): AppOptions {
+export function withDefaultLogFiles(app: AppOptions): AppOptions {
   const { logs } = app;
   const defaults = defaultLogFiles(app.name);
   const neither = logs.out_file === undefined && logs.error_file === undefined;
@@ -73,8 +73,16 @@ export async function startCommand(target: string | undefined, appArgs: string[]
     throw new DroverError('DROVER_E_APP_RUNNING', `'${already[0]}' is already running; drover reload or stop it instead`);
   }
   for (const name of already) process.stdout.write(`${name}: already running; left as it is (drover reload ${name} applies a changed config)\n`);
+  return startPlanned(plan, (name) => !running.has(name), runArgs);
+}
 
-  const apps = plan.apps.filter(({ app }) => !running.has(app.name)).map((appPlan) => ({ ...appPlan, app: withDefaultLogFiles(appPlan.app) }));
+/**
+ * Start the apps of a validated plan that `select` picks, one detached supervisor each,
+ * then print the `ls` table. `runArgs` are the arguments each supervisor records, to
+ * be started again as it was. Returns 3 if one did not come up.
+ */
+export async function startPlanned(plan: SupervisionPlan, select: (name: string) => boolean, runArgs: string[]): Promise<number> {
+  const apps = plan.apps.filter(({ app }) => select(app.name)).map((appPlan) => ({ ...appPlan, app: withDefaultLogFiles(appPlan.app) }));
   for (const { app, count } of apps) await checkLogFiles(app, count);
 
   let failed = 0;

@@ -51,6 +51,7 @@ export interface RouteResponses {
   'GET /v1/describe': DescribeResponse;
   'GET /v1/command': CommandResponse;
   'POST /v1/reload': ReloadResult;
+  'POST /v1/update': ReloadResult & { changed: string[] };
   'POST /v1/restart': { restarting: number; notUp: number[] };
   'POST /v1/scale': { from: number; to: number };
   'POST /v1/stop': { stopping: true; killTimeoutMs: number };

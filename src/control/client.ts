@@ -33,7 +33,7 @@ const TIMED_OUT = 'ETIMEDOUT';
 export function callSupervisor<K extends RouteKey>(
   socket: string,
   route: K,
-  options: { query?: Record<string, string | number>; timeoutMs?: number } = {},
+  options: { query?: Record<string, string | number>; timeoutMs?: number; body?: unknown } = {},
 ): Promise<RouteResponses[K]> {
   type T = RouteResponses[K];
   const timeoutMs = options.timeoutMs ?? CONTROL_TIMEOUT_MS;
@@ -44,7 +44,9 @@ export function callSupervisor<K extends RouteKey>(
     const app = `'${path.basename(socket, '.sock')}'`;
     const unreachable = (why: string, cause?: Error) => new DroverError('DROVER_E_SUPERVISOR_UNREACHABLE', `${app}: ${route}: ${why}`, { cause });
     const cutOff = () => unreachable('its supervisor closed the connection before answering (did it die?)');
-    const req = http.request({ socketPath: socket, method, path: `${pathname}${query}`, timeout: timeoutMs }, (res) => {
+    const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const headers = payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
+    const req = http.request({ socketPath: socket, method, path: `${pathname}${query}`, timeout: timeoutMs, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
       res.on('error', () => reject(cutOff()));
@@ -76,7 +78,7 @@ export function callSupervisor<K extends RouteKey>(
           : unreachable(error.code === 'ECONNRESET' ? 'its supervisor closed the connection (did it die?)' : `its supervisor is not answering (${error.code ?? error.message})`, error),
       ),
     );
-    req.end();
+    req.end(payload);
   });
 }
 

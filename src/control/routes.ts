@@ -1,5 +1,7 @@
 import type http from 'node:http';
+import type { AppOptions } from '../config/index.js';
 import { maskEnv } from '../config/mask-env.js';
+import { DroverError } from '../errors/index.js';
 import type { Supervisor } from '../supervisor/index.js';
 import type { CommandResponse, Exposure, RouteKey, RouteResponses } from './api.js';
 
@@ -11,6 +13,8 @@ import type { CommandResponse, Exposure, RouteKey, RouteResponses } from './api.
 export interface RouteContext {
   readonly supervisor: Supervisor;
   readonly query: URLSearchParams;
+  /** The request's JSON body, for the one route that takes one; undefined without. */
+  readonly body: unknown;
   readonly req: http.IncomingMessage;
   readonly res: http.ServerResponse;
   /** When the control API started (the supervisor's start), its socket, and how the app was started. */
@@ -91,6 +95,14 @@ export const ROUTES: readonly Route[] = [
   },
   // 200 either way: the result says whether the reload finished, and why not.
   json('POST /v1/reload', 'token', 'a rolling reload; answers when it is done or stopped', ({ supervisor }) => supervisor.reload()),
+  // Owner only: the body says which script to run and with what environment.
+  json('POST /v1/update', 'owner', 'apply a changed config (JSON body: {app, baseEnv?}), then a rolling reload; answers when it is done', ({ supervisor, body }) => {
+    const { app, baseEnv } = (body ?? {}) as { app?: AppOptions; baseEnv?: Record<string, string> };
+    if (typeof app !== 'object' || app === null || app.name !== supervisor.app.name || typeof app.script !== 'string') {
+      throw new DroverError('DROVER_E_INVALID_OPTION', `update: expected a body {"app": <the options of '${supervisor.app.name}'>}`);
+    }
+    return supervisor.update(app, baseEnv);
+  }),
   json('POST /v1/restart', 'token', 'every worker drains and starts afresh; answers once every slot is up again', ({ supervisor }) => supervisor.restart()),
   json('POST /v1/scale', 'token', '?to=N workers, or ?by=+N/-N; answers once the new workers are up', ({ supervisor, query }) => {
     const by = query.get('by');

@@ -6,13 +6,13 @@ import { socketPath, socketsDir, startRecordPath } from '../home/paths.js';
 import { privateDir } from '../home/private-files.js';
 import { removeAppRecord, writeAppRecord, type AppRecord, type StartCommand } from '../home/registry.js';
 import { probe } from './client.js';
-import { ROUTES } from './routes.js';
+import { ROUTES, type Route } from './routes.js';
 
 // One app's control API (JSON, under /v1) on a Unix socket in $DROVER_HOME, mode 0600
 // so that only its owner (and root) can reach it. The CLI finds supervisors by these
 // sockets; the same routes can be served on TCP later.
 
-/** No route takes a body: a request that sends more than this is refused (413). */
+/** Only a config update takes a body, and a small one: a request that sends more than this is refused (413). */
 const MAX_BODY_BYTES = 64 * 1024;
 /** A client must send its request head within this, and the whole request within REQUEST_TIMEOUT_MS. */
 const HEADERS_TIMEOUT_MS = 5000;
@@ -50,23 +50,39 @@ export async function serveControlApi(supervisor: Supervisor, command: StartComm
     const length = Number(req.headers['content-length'] ?? 0);
     if (length > MAX_BODY_BYTES || req.headers['transfer-encoding'] !== undefined) {
       res.shouldKeepAlive = false;
-      return reply(413, { error: `request bodies are limited to ${MAX_BODY_BYTES} bytes, and no route takes one` });
+      return reply(413, { error: `request bodies are limited to ${MAX_BODY_BYTES} bytes, with a content-length` });
     }
     const url = new URL(req.url ?? '/', 'http://drover');
     const key = `${req.method} ${url.pathname}`;
     const route = routes.get(key);
     if (!route) return reply(404, { error: `no route ${key}` });
-    let answer: unknown;
-    try {
-      answer = route.handle({ ...context, query: url.searchParams, req, res });
-    } catch (error) {
-      return refuse(error);
+    if (length === 0) return dispatch(route, undefined);
+    // A route that takes a body (a config update) gets it parsed; it is small (see above).
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      let body: unknown;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        return reply(400, { error: 'the request body is not JSON' });
+      }
+      dispatch(route, body);
+    });
+
+    function dispatch(route: Route, body: unknown) {
+      let answer: unknown;
+      try {
+        answer = route.handle({ ...context, query: url.searchParams, body, req, res });
+      } catch (error) {
+        return refuse(error);
+      }
+      if (answer === undefined) {
+        streams.add(res);
+        return void res.on('close', () => streams.delete(res));
+      }
+      void Promise.resolve(answer).then((result) => reply(route.status, result), refuse);
     }
-    if (answer === undefined) {
-      streams.add(res);
-      return void res.on('close', () => streams.delete(res));
-    }
-    void Promise.resolve(answer).then((body) => reply(route.status, body), refuse);
 
     // A request drover refuses (a bad scale) is a 400 with its message; anything else is a bug.
     function refuse(error: unknown) {

@@ -110,6 +110,8 @@ export interface SupervisorEvents {
   'reload-start': [slots: number, batch: number];
   /** The app now has `to` slots instead of `from`. */
   scaled: [from: number, to: number];
+  /** A changed config was applied (the options that changed); a rolling reload follows. */
+  updated: [changed: string[]];
   /** drover restart: these workers drain, and each slot starts afresh once its worker is gone. */
   restarting: [workers: WorkerInfo[]];
   'reload-replaced': [replaced: ReplacedSlot];

@@ -29,11 +29,6 @@ export interface Launcher {
   launch(slot: number, pipeStdout: boolean): ChildProcess;
 }
 
-/** The launcher of real workers: cluster or fork mode as the app says, with the worker runtime preloaded. */
-export function nodeLauncher(app: AppOptions, heapLimitMb?: number): Launcher {
-  return { launch: (slot, pipeStdout) => spawnWorker(app, slot, pipeStdout, heapLimitMb) };
-}
-
 /** What the worker runtime is told: how often to report, and how it stops. */
 function runtimeSettings(app: AppOptions): RuntimeSettings {
   return { statsInterval: app.stats_interval, killTimeout: app.kill_timeout, killSignal: app.kill_signal };
@@ -45,9 +40,9 @@ function runtimeSettings(app: AppOptions): RuntimeSettings {
  * process that cannot be started is a ChildProcess without a pid that emits 'error',
  * which the supervisor counts as a worker that exited on start.
  */
-export function spawnWorker(app: AppOptions, slot: number, pipeStdout: boolean, heapLimitMb?: number): ChildProcess {
+export function spawnWorker(app: AppOptions, slot: number, pipeStdout: boolean, heapLimitMb?: number, baseEnv: NodeJS.ProcessEnv = process.env): ChildProcess {
   try {
-    return startProcess(app, slot, pipeStdout, heapLimitMb);
+    return startProcess(app, slot, pipeStdout, heapLimitMb, baseEnv);
   } catch (error) {
     return unstarted(error);
   }
@@ -66,21 +61,23 @@ function unstarted(error: unknown): ChildProcess {
   return child as unknown as ChildProcess;
 }
 
-function startProcess(app: AppOptions, slot: number, pipeStdout: boolean, heapLimitMb?: number): ChildProcess {
+function startProcess(app: AppOptions, slot: number, pipeStdout: boolean, heapLimitMb: number | undefined, baseEnv: NodeJS.ProcessEnv): ChildProcess {
   const heap = heapLimitMb !== undefined && !app.node_args.some((arg) => arg.startsWith('--max-old-space-size')) ? [`--max-old-space-size=${heapLimitMb}`] : [];
   const execArgv = ['--import', RUNTIME_URL, ...heap, ...app.node_args];
   // stdout goes straight to ours unless it is logged or formatted; stderr always
   // comes through us, for crash reports.
   const stdio: StdioOptions = ['ignore', pipeStdout ? 'pipe' : 'inherit', 'pipe', 'ipc'];
   const ids = { ...(app.uid !== undefined ? { uid: app.uid } : {}), ...(app.gid !== undefined ? { gid: app.gid } : {}) };
-  if (app.interpreter !== undefined) return spawnProgram(app, slot, pipeStdout);
+  if (app.interpreter !== undefined) return spawnProgram(app, slot, pipeStdout, baseEnv);
   if (app.exec_mode === 'fork') {
-    return fork(app.script, [...app.args], { cwd: app.cwd, env: { ...process.env, ...workerEnv(app, slot) }, execArgv, stdio, ...ids });
+    return fork(app.script, [...app.args], { cwd: app.cwd, env: { ...baseEnv, ...workerEnv(app, slot) }, execArgv, stdio, ...ids });
   }
   // node:cluster's settings are global to the process, and one supervisor process may
   // run several apps: set them all, right before each fork.
   cluster.setupPrimary({ exec: app.script, args: [...app.args], execArgv, cwd: app.cwd, stdio, uid: app.uid, gid: app.gid });
-  const worker = cluster.fork(workerEnv(app, slot));
+  // node:cluster puts the supervisor's own environment under this one: a base
+  // environment given by an update (--update-env) adds and changes variables.
+  const worker = cluster.fork(baseEnv === process.env ? workerEnv(app, slot) : { ...baseEnv, ...workerEnv(app, slot) });
   // Sending to a worker that has just died emits 'error'; its exit tells the story.
   worker.on('error', () => undefined);
   return worker.process;
@@ -91,11 +88,11 @@ function startProcess(app: AppOptions, slot: number, pipeStdout: boolean, heapLi
  * script): a plain child process with no IPC channel and no runtime, supervised from
  * the outside (restarts, logs, the stop signal, kill_timeout).
  */
-function spawnProgram(app: AppOptions, slot: number, pipeStdout: boolean): ChildProcess {
+function spawnProgram(app: AppOptions, slot: number, pipeStdout: boolean, baseEnv: NodeJS.ProcessEnv): ChildProcess {
   const [command, args] = app.interpreter === 'none' ? [app.script, [...app.args]] : [app.interpreter!, [...app.node_args, app.script, ...app.args]];
   const ids = { ...(app.uid !== undefined ? { uid: app.uid } : {}), ...(app.gid !== undefined ? { gid: app.gid } : {}) };
   const stdio: StdioOptions = ['ignore', pipeStdout ? 'pipe' : 'inherit', 'pipe'];
-  return spawn(command, args, { cwd: app.cwd, env: { ...process.env, ...workerEnv(app, slot) }, stdio, ...ids });
+  return spawn(command, args, { cwd: app.cwd, env: { ...baseEnv, ...workerEnv(app, slot) }, stdio, ...ids });
 }
 
 /** The signal a program that is not Node.js hears on stop: kill_signal, else SIGINT, as PM2 sends. */

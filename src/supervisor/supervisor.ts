@@ -7,7 +7,7 @@ import type { SupervisorContext } from './context.js';
 import { describeExit } from './describe-exit.js';
 import type { AppSnapshot, Readiness, ReloadResult, SupervisorEvents, SupervisorResult } from './events.js';
 import { HealthMonitor, type ReplaceReason } from './health-monitor.js';
-import { nodeLauncher, type Launcher } from './launcher.js';
+import { spawnWorker, type Launcher } from './launcher.js';
 import { LifecycleQueue } from './lifecycle-queue.js';
 import { keepPidFiles } from './pid-files.js';
 import { Reloader } from './reloader.js';
@@ -37,7 +37,10 @@ export interface SupervisorOptions {
  * lifecycle queue. Results come as typed events; `run()` resolves when no worker is left.
  */
 export class Supervisor extends EventEmitter<SupervisorEvents> {
-  readonly app: AppOptions;
+  // Replaced by update(): every part reads the options in effect through `app`.
+  #app: AppOptions;
+  // The environment under the app's own (env), for new workers; update() may replace it (--update-env).
+  #baseEnv: Readonly<Record<string, string | undefined>> = process.env;
   readonly #output: AppOutput;
   readonly #pool: WorkerPool;
   readonly #restarts: RestartController;
@@ -57,20 +60,24 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   constructor(app: AppOptions, options: SupervisorOptions = {}) {
     super();
-    this.app = app;
+    this.#app = app;
     this.#maxWorkers = options.maxWorkers ?? Number.MAX_SAFE_INTEGER;
     this.#maxWorkersReason = options.maxWorkersReason ?? 'max_workers';
     this.#output = new AppOutput(app, (message) => this.warn(message));
-    const pool = new WorkerPool(app, options.launcher ?? nodeLauncher(app, options.heapLimitMb), this.#output);
+    const launcher = options.launcher ?? { launch: (slot, pipeStdout) => spawnWorker(this.#app, slot, pipeStdout, options.heapLimitMb, this.#baseEnv) };
+    const pool = new WorkerPool(() => this.#app, launcher, this.#output);
     this.#pool = pool;
+    const appOf = () => this.#app;
     const context: SupervisorContext = {
-      app,
+      get app() {
+        return appOf();
+      },
       pool,
       emit: (event, ...args) => void (this.emit as (event: string, ...args: unknown[]) => boolean)(event, ...args),
       stopping: () => this.#state !== 'running',
     };
     // The timeline subscribes first, so that it records each event before anything reacts to it.
-    recordTimeline(this.#timeline, app, pool, this);
+    recordTimeline(this.#timeline, appOf, pool, this);
     keepPidFiles(app, pool, (message) => this.warn(message));
     this.#restarts = new RestartController(context);
     this.#reloader = new Reloader(context, this.#restarts);
@@ -93,6 +100,37 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     });
     // Last: by now the restart controller has decided whether the slot comes back.
     pool.on('exit', () => this.#finishIfEmpty());
+  }
+
+  /** The app's options in effect. */
+  get app(): AppOptions {
+    return this.#app;
+  }
+
+  /**
+   * Apply a changed config without downtime: the new options take effect at once (the
+   * restart policy, timeouts, health limits), then a rolling reload starts every worker
+   * with the new script, arguments, node args and environment. `baseEnv` replaces the
+   * environment under the app's own (PM2's --update-env). Options that a running
+   * supervisor cannot change (its name, mode, program, log files, pid file, user) are
+   * refused with DROVER_E_INVALID_OPTION, naming them. Queued like a reload.
+   */
+  update(app: AppOptions, baseEnv?: Record<string, string>): Promise<ReloadResult & { changed: string[] }> {
+    const fixed = FIXED_OPTIONS.filter((key) => JSON.stringify(app[key]) !== JSON.stringify(this.#app[key]));
+    if (fixed.length > 0) {
+      throw new DroverError(
+        'DROVER_E_INVALID_OPTION',
+        `${this.#app.name}: ${fixed.join(', ')} changed, which a running supervisor cannot apply; stop the app and start it again (drover delete ${this.#app.name}, then drover start)`,
+      );
+    }
+    return this.#enqueue(async () => {
+      const changed = Object.keys(app).filter((key) => JSON.stringify(app[key as keyof AppOptions]) !== JSON.stringify(this.#app[key as keyof AppOptions]));
+      if (baseEnv !== undefined) changed.push('environment');
+      this.#app = app;
+      if (baseEnv !== undefined) this.#baseEnv = baseEnv;
+      this.emit('updated', changed);
+      return { ...(await this.#reloader.roll()), changed };
+    });
   }
 
   /** The workers serving the app's slots now, in slot order. */
@@ -361,6 +399,9 @@ async function waitUntil(done: () => boolean, timeoutMs: number): Promise<boolea
   while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   return done();
 }
+
+/** Options fixed for a supervisor's life: they name its files and decide how it starts processes. */
+const FIXED_OPTIONS = ['name', 'exec_mode', 'interpreter', 'logs', 'pid_file', 'uid', 'gid', 'instance_var', 'stats_interval'] as const satisfies readonly (keyof AppOptions)[];
 
 function forcedError(slots: number[]): DroverError {
   return new DroverError(

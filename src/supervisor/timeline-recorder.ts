@@ -14,7 +14,7 @@ import { drainReason } from './worker-state.js';
  * entry per thing that happened, in the order it happened, in words a person can act
  * on. Nothing else writes to the timeline.
  */
-export function recordTimeline(timeline: Timeline, app: AppOptions, pool: WorkerPool, supervisor: EventEmitter<SupervisorEvents>): void {
+export function recordTimeline(timeline: Timeline, appOf: () => AppOptions, pool: WorkerPool, supervisor: EventEmitter<SupervisorEvents>): void {
   const add = (kind: TimelineKind, worker: WorkerView | WorkerInfo | undefined, detail: string, stderrTail?: string[]) =>
     timeline.add({ kind, slot: worker?.slot, pid: worker?.pid, detail, ...(stderrTail ? { stderrTail } : {}) });
   let stopping = false;
@@ -22,11 +22,11 @@ export function recordTimeline(timeline: Timeline, app: AppOptions, pool: Worker
   pool.on('spawn', (worker) => add('spawned', worker, worker.role === 'candidate' ? 'started (to replace the current worker)' : 'started'));
   pool.on('listening', (worker, address) => add('listening', worker, `listening on ${'path' in address ? address.path : `${address.address}:${address.port}`}`));
   pool.on('transition', (worker, _from, to) => {
-    if (to === 'ready' && app.wait_ready) add('ready', worker, 'ready');
+    if (to === 'ready' && appOf().wait_ready) add('ready', worker, 'ready');
     if (to === 'draining' && worker.intent) add('draining', worker, `draining (${drainReason(worker.intent)})`);
   });
   pool.on('killed', (worker, _report, why) =>
-    add('killed', worker, why === 'forced' ? 'killed by a second signal' : `still draining at kill_timeout ${formatDuration(app.kill_timeout)}: killed`),
+    add('killed', worker, why === 'forced' ? 'killed by a second signal' : `still draining at kill_timeout ${formatDuration(appOf().kill_timeout)}: killed`),
   );
   pool.on('ipc-invalid', (worker, why) => add('ipc-invalid', worker, `dropped a malformed message from the worker: ${why}`));
   // An exit drover asked for; crashes are told by the 'crash' event below.
@@ -56,4 +56,5 @@ export function recordTimeline(timeline: Timeline, app: AppOptions, pool: Worker
   supervisor.on('restarting', (workers) => add('restart', undefined, `restart of ${workers.length} worker(s) requested`));
   supervisor.on('scaled', (from, to) => add('scaled', undefined, `scaled from ${from} to ${to} worker(s)`));
   supervisor.on('warning', (message) => add('warning', undefined, message));
+  supervisor.on('updated', (changed) => add('config-updated', undefined, `config updated (${changed.join(', ') || 'nothing changed'}): reloading`));
 }

@@ -20,6 +20,7 @@ export type TimelineKind =
   | 'reload-started'
   | 'reload-finished'
   | 'ipc-invalid'
+  | 'config-updated'
   | 'warning';
 
 export interface TimelineEvent {

@@ -56,7 +56,8 @@ export interface PoolEvents {
  * reports, drains and kills them, and tells everything else through its events.
  */
 export class WorkerPool extends EventEmitter<PoolEvents> {
-  readonly #app: AppOptions;
+  // The options in effect, read each time: a config update replaces them.
+  readonly #appOf: () => AppOptions;
   readonly #launcher: Launcher;
   readonly #output: AppOutput;
   /** The worker serving each slot. */
@@ -71,11 +72,15 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   // One of the app's workers has listened: it is a server, and new workers must listen to be up.
   #isServer = false;
 
-  constructor(app: AppOptions, launcher: Launcher, output: AppOutput) {
+  constructor(app: () => AppOptions, launcher: Launcher, output: AppOutput) {
     super();
-    this.#app = app;
+    this.#appOf = app;
     this.#launcher = launcher;
     this.#output = output;
+  }
+
+  get #app(): AppOptions {
+    return this.#appOf();
   }
 
   /** How many slots the app has. */

@@ -25,7 +25,7 @@ async function until(check: () => boolean, what: string): Promise<void> {
 
 function poolWith(launcher: FakeLauncher, extra: Record<string, unknown> = {}) {
   const options = app(extra);
-  const pool = new WorkerPool(options, launcher, new AppOutput(options));
+  const pool = new WorkerPool(() => options, launcher, new AppOutput(options));
   const transitions: string[] = [];
   pool.on('transition', (worker, from, to) => {
     assert.ok(canTransition(from, to), `${from} -> ${to} is not in the table`);
