@@ -122,6 +122,24 @@ describe('cron_restart', () => {
   });
 });
 
+describe('the flags as PM2 users type them', () => {
+  it('--watch=paths, --ignore-watch and --cron (PM2\'s spelling of --cron-restart) reach the options', async () => {
+    const dir = appFolder();
+    const flags = ['--watch=src,lib', '--ignore-watch', 'tmp,*.{log,tmp}', '--watch-delay', '1s', '--cron', '0 4 * * *', '--json'];
+    const result = await runDrover(['config', path.join(dir, 'server.js'), '--cwd', dir, ...flags]);
+    assert.equal(result.code, 0, result.stderr);
+    const [app] = (JSON.parse(result.stdout) as { apps: { app: { watch: unknown; cron_restart: string } }[] }).apps.map((entry) => entry.app);
+    assert.deepEqual(app!.watch, { paths: [path.join(dir, 'src'), path.join(dir, 'lib')], ignore: ['node_modules', '.git', 'tmp', '*.{log,tmp}'], delayMs: 1000 });
+    assert.equal(app!.cron_restart, '0 4 * * *');
+  });
+
+  it('--watch before the script, which commander takes for the paths: says to put it after', async () => {
+    const result = await runDrover(['run', '--watch', 'server.js']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--watch: took 'server\.js' as the paths to watch, and no script was left; put --watch after the script \(drover run server\.js --watch\)/);
+  });
+});
+
 describe('what watch ignores', () => {
   const cwd = '/srv/app';
   const logs = { out_file: '/srv/app/logs/out.log', error_file: undefined, log_file: undefined } as Parameters<typeof ignoreMatcher>[0]['logs'];
