@@ -6,7 +6,7 @@ import { InvalidOptionError } from '../errors/index.js';
  * (strings, unvalidated): one per app option with a flag (camelCase, as commander
  * names them), and --env and --only.
  */
-export type AppFlags = { env?: string[]; only?: string; instances?: string } & Record<string, unknown>;
+export type AppFlags = { env?: string[]; only?: string; instances?: string; cron?: string } & Record<string, unknown>;
 
 /** The app options that have a flag, by the name commander gives the flag's value ("--kill-timeout" -> killTimeout). */
 const FLAGGED: readonly [option: string, attribute: string][] = Object.entries(APP_OPTIONS as Record<string, OptionSpec>).flatMap(([option, spec]) => {
@@ -27,6 +27,9 @@ export function buildAppRequest(target: string | undefined, appArgs: readonly st
   const { variables, envName } = splitEnvFlags(flags.env ?? []);
   const overrides: Record<string, unknown> = {};
   for (const [option, attribute] of FLAGGED) if (flags[attribute] !== undefined) overrides[option] = flags[attribute];
+  // PM2's other spelling of --cron-restart.
+  if (flags.cron !== undefined) overrides.cron_restart ??= flags.cron;
+  checkWatchTookScript(target, flags.watch);
   // `-i` on the command line wins; DROVER_INSTANCES stands in for it, as containers set it.
   const instances = flags.instances ?? process.env.DROVER_INSTANCES;
   if (instances !== undefined) overrides.instances = instances;
@@ -41,6 +44,15 @@ export function buildAppRequest(target: string | undefined, appArgs: readonly st
     envName,
     only: flags.only?.split(',').map((name) => name.trim()).filter(Boolean),
   };
+}
+
+// `--watch [paths]` takes an optional value, so `drover run --watch app.js` reads app.js
+// as the paths to watch, and then finds no script: say so rather than "no script given".
+function checkWatchTookScript(target: string | undefined, watch: unknown): void {
+  if (target !== undefined || typeof watch !== 'string' || !/\.([cm]?[jt]s|json5?|ya?ml)$/.test(watch)) return;
+  throw new InvalidOptionError([
+    `--watch: took '${watch}' as the paths to watch, and no script was left; put --watch after the script (drover run ${watch} --watch), or write --watch=<paths>`,
+  ]);
 }
 
 /**

@@ -52,6 +52,8 @@ const SPECIAL_ROWS: Record<string, { label?: string; show: (app: AppOptions) => 
   pid_file: { show: (app) => app.pid_file ?? '-' },
   uid: { show: (app) => (app.uid === undefined ? '-' : String(app.uid)) },
   gid: { show: (app) => (app.gid === undefined ? '-' : String(app.gid)) },
+  watch: { show: (app) => (app.watch ? `${list(app.watch.paths)}; ignoring ${list(app.watch.ignore)}; delay ${formatDuration(app.watch.delayMs)}` : 'off') },
+  cron_restart: { show: (app) => app.cron_restart ?? '-' },
 };
 
 /**

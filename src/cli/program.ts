@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { APP_OPTIONS, formatBytes, type OptionSpec } from '../config/index.js';
 import type { AppFlags } from './app-request.js';
 import { configCommand } from './config-command.js';
@@ -23,7 +23,8 @@ function appOptions(command: Command): Command {
   }
   return command
     .option('--env <KEY=VALUE|name>', 'set a variable for the workers (repeatable), or select env_<name> of a config file', collect)
-    .option('--only <names>', 'run only these apps of a config file (comma-separated)');
+    .option('--only <names>', 'run only these apps of a config file (comma-separated)')
+    .addOption(new Option('--cron <pattern>', "PM2's spelling of --cron-restart").hideHelp());
 }
 
 // "how long a draining worker may take before SIGKILL (default: 5000)"; a switch says no default.

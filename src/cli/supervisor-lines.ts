@@ -58,10 +58,12 @@ export function reportSupervisor(supervisor: Supervisor, output: Output = consol
     const open = report ? ` (${report.inFlightAtStart} request(s) in flight and ${report.connectionsAtStart} connection(s) open when the drain began)` : '';
     warn(`${who(worker)} ${why === 'forced' ? 'killed by a second signal' : `still draining at kill_timeout: killed`}${open}`);
   });
-  supervisor.on('restarting', (workers) =>
-    info(`restart: ${workers.length} worker${workers.length === 1 ? '' : 's'} (pids ${workers.map((w) => w.pid).join(', ')}) draining; each starts afresh once gone`),
+  supervisor.on('trigger', (detail) => info(detail));
+  const why = (reason: string | undefined) => (reason ? ` (${reason})` : '');
+  supervisor.on('restarting', (workers, reason) =>
+    info(`restart${why(reason)}: ${workers.length} worker${workers.length === 1 ? '' : 's'} (pids ${workers.map((w) => w.pid).join(', ')}) draining; each starts afresh once gone`),
   );
-  supervisor.on('reload-start', (slots, batch) => info(`reload: replacing ${slots} worker${slots === 1 ? '' : 's'}, ${batch} at a time`));
+  supervisor.on('reload-start', (slots, batch, reason) => info(`reload${why(reason)}: replacing ${slots} worker${slots === 1 ? '' : 's'}, ${batch} at a time`));
   supervisor.on('reload-replaced', (entry) => {
     const old = entry.oldPid === undefined ? 'an empty slot' : `pid ${entry.oldPid}, now draining`;
     info(`reload: worker ${entry.slot} is pid ${entry.newPid} (up after ${formatDuration(entry.startupMs)}), replacing ${old}`);

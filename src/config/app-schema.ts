@@ -1,6 +1,8 @@
 // zod's v3 API, shipped in the zod package: it costs the long-lived supervisor ~4 MB
 // of memory and ~20 ms of start-up, where the v4 API costs ~14 MB and ~50 ms.
+import { createRequire } from 'node:module';
 import { constants } from 'node:os';
+import type * as Croner from 'croner';
 import { z } from 'zod/v3';
 import { parseDuration, parseSize } from './units.js';
 
@@ -79,9 +81,8 @@ const stringList = rawUnion(z.string(), z.array(z.string()), 'expected a string 
   typeof value === 'string' ? splitArgs(value) : value,
 );
 
-const pathList = rawUnion(z.string(), z.array(z.string()), 'expected a path or an array of paths').transform((value) =>
-  typeof value === 'string' ? [value] : value,
-);
+// A string may list several, comma-separated (validate.ts splits it).
+const pathList = rawUnion(z.string(), z.array(z.string()), 'expected a path or an array of paths');
 
 const envObject = z.record(
   z.string(),
@@ -109,6 +110,29 @@ const signalName = z
     const name = value.toUpperCase().startsWith('SIG') ? value.toUpperCase() : `SIG${value.toUpperCase()}`;
     return name in constants.signals && name !== 'SIGKILL' && name !== 'SIGSTOP' ? name : fail(ctx, SIGNAL);
   });
+
+// croner (PM2's cron library) checks the pattern. It is required on first use, so that
+// an app without cron_restart never loads it; require(), not import(), because the
+// schema is synchronous. The supervisor's timer shares this copy (the require cache).
+function cronPatternProblem(pattern: string): string | undefined {
+  try {
+    const { Cron } = createRequire(import.meta.url)('croner') as typeof Croner;
+    return new Cron(pattern).nextRun() === null ? 'it never matches a time to come' : undefined;
+  } catch (error) {
+    // "CronPattern: Invalid value for minute: 61" -> "invalid value for minute: 61"
+    const reason = (error as Error).message.replace(/^CronPattern: /, '').replace(/\.$/, '');
+    return reason.charAt(0).toLowerCase() + reason.slice(1);
+  }
+}
+
+// PM2 reads 0 as "no cron restart"; croner says what is wrong with a bad pattern.
+const CRON = "expected a cron pattern like '0 4 * * *' (minute hour day month weekday; 6 fields put seconds first: '*/30 * * * * *')";
+const cronPattern = rawUnion(z.string(), z.number(), CRON).transform((value, ctx) => {
+  const pattern = String(value).trim();
+  if (pattern === '0') return undefined;
+  const problem = pattern === '' ? 'it is empty' : cronPatternProblem(pattern);
+  return problem === undefined ? pattern : fail(ctx, `${CRON}: ${problem}`);
+});
 
 const userOrId = rawUnion(z.number().int().nonnegative(), z.string().min(1), 'expected a user or group name, or a numeric id');
 
@@ -216,10 +240,15 @@ export const APP_OPTIONS = {
   uid: option(userOrId, {}),
   gid: option(userOrId, {}),
   append_env_to_name: option(flag, {}),
-  watch: option(z.union([z.boolean(), z.string(), z.array(z.string())], message('expected true, false, a path or an array of paths')), {}),
-  ignore_watch: option(pathList, {}),
-  watch_delay: option(duration('"1s"'), {}),
-  cron_restart: option(text('a cron pattern like "0 4 * * *"'), {}),
+  // Restart on change and on a schedule (src/supervisor/triggers): PM2's meanings.
+  watch: option(z.union([z.boolean(), z.string(), z.array(z.string())], message('expected true, false, a path or an array of paths')), {
+    flag: '--watch [paths]',
+    help: 'on a change in the cwd (or these comma-separated paths): a rolling reload in cluster mode, a restart in fork mode; put it after the script',
+  }),
+  ignore_watch: option(pathList, { flag: '--ignore-watch <paths>', help: 'paths or globs --watch ignores, comma-separated (node_modules and .git always are)' }),
+  // PM2 acts on the first change at once (no delay) and drops the changes made meanwhile.
+  watch_delay: option(duration('"1s"'), { default: 0, flag: '--watch-delay <ms>', help: 'act this long after the last of several quick changes' }),
+  cron_restart: option(cronPattern, { flag: '--cron-restart <pattern>', help: "a rolling reload (cluster) or restart (fork) at each time the pattern matches, e.g. '0 4 * * *'" }),
   // What one worker is assumed to need when `auto` divides the memory limit.
   worker_memory: option(size('"150M"'), { plain: true, default: 150 * 1024 * 1024, flag: '--worker-memory <size>', help: "memory one worker is assumed to need, for 'auto'", show: 'size' }),
   max_workers: option(positive, {
@@ -320,6 +349,23 @@ export interface AppOptions extends PlainOptions {
   readonly pid_file: string | undefined;
   readonly uid: number | undefined;
   readonly gid: number | undefined;
+  /** watch, ignore_watch and watch_delay: undefined when the app is not watched. */
+  readonly watch: WatchOptions | undefined;
+  /** A croner pattern: a reload (cluster) or restart (fork) at each time it matches. */
+  readonly cron_restart: string | undefined;
+}
+
+/** What a watched app watches. */
+export interface WatchOptions {
+  /** Absolute paths (folders or files). */
+  readonly paths: readonly string[];
+  /**
+   * Paths or globs left out, relative to the cwd; one without a slash matches a name at
+   * any depth, as in .gitignore. The always-ignored ones (node_modules, .git) included.
+   */
+  readonly ignore: readonly string[];
+  /** Act this long after the last of several quick changes (watch_delay). */
+  readonly delayMs: number;
 }
 
 /** Where a worker's output goes; undefined paths mean "the supervisor's own stdout/stderr". */

@@ -8,6 +8,7 @@ export {
   type AppOptions,
   type InstancesSpec,
   type LogOptions,
+  type WatchOptions,
 } from './app-schema.js';
 export { validateAppOptions, describeValue, type FieldLabel, type ValidateOptions } from './validate.js';
 export { loadApps, type AppRequest, type LoadedApps, type OptionOrigin } from './load-apps.js';

@@ -131,6 +131,7 @@ function originsOf(app: AppOptions, overrides: Record<string, unknown>, fromFile
   const spelledAs: Record<string, string[]> = {
     logs: ['out_file', 'error_file', 'log_file', 'merge_logs', 'log_date_format', 'time', 'log_type', 'disable_logs', 'log_max_size', 'log_rotate_daily', 'log_retain', 'log_compress', 'log_worker_id'],
     env: ['env', 'port'],
+    watch: ['watch', 'ignore_watch', 'watch_delay'],
   };
   for (const key of Object.keys(app)) {
     const names = spelledAs[key] ?? [key];

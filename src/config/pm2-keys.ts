@@ -53,12 +53,7 @@ export const IGNORED_PM2_KEYS: Readonly<Record<string, string>> = {
 };
 
 /** Features drover accepts and validates but does not implement yet: a warning says so. */
-export const NOT_YET_IMPLEMENTED: Readonly<Record<string, string>> = {
-  watch: 'restart on file change is not implemented yet; the option is accepted and ignored',
-  ignore_watch: 'restart on file change is not implemented yet; the option is accepted and ignored',
-  watch_delay: 'restart on file change is not implemented yet; the option is accepted and ignored',
-  cron_restart: 'cron restarts are not implemented yet; the option is accepted and ignored',
-};
+export const NOT_YET_IMPLEMENTED: Readonly<Record<string, string>> = {};
 
 /** "maxMemoryRestart" -> "max_memory_restart"; snake_case and env_* keys pass unchanged. */
 export function toSnakeCase(key: string): string {

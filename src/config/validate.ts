@@ -111,6 +111,8 @@ function resolveApp(parsed: ParsedApp, selectedEnv: Record<string, string>, opti
     pid_file: parsed.pid_file === undefined ? undefined : checkFilePath(path.resolve(cwd, parsed.pid_file), label('pid_file')),
     uid: parsed.uid === undefined ? undefined : resolveUserId(parsed.uid, label('uid')),
     gid: parsed.gid === undefined ? undefined : resolveGroupId(parsed.gid, label('gid')),
+    watch: resolveWatch(parsed, cwd),
+    cron_restart: parsed.cron_restart,
   };
   checkHeartbeat(app, label);
   return Object.freeze(app);
@@ -135,6 +137,30 @@ function withTypeScriptLoader(script: string, nodeArgs: string[]): string[] {
   const support = typeScriptSupport(script);
   if (support.kind === 'none') throw new DroverError('DROVER_E_TYPESCRIPT_UNSUPPORTED', `${script}: ${support.advice}`);
   return [...support.nodeArgs, ...nodeArgs];
+}
+
+// Ignored whatever ignore_watch says: dependencies and the repository change in bulk
+// (npm install, git checkout), and a reload does not pick up either.
+const ALWAYS_IGNORED = ['node_modules', '.git'];
+// PM2's default when ignore_watch is not given: dotfiles and dot folders.
+const DEFAULT_IGNORED = ['.*'];
+
+// watch as PM2 reads it: true (or an empty list given by --watch) is the cwd; a path or
+// a list of paths is relative to the cwd. A string may list several, comma-separated
+// (how --watch and --ignore-watch take them).
+function resolveWatch(parsed: ParsedApp, cwd: string): AppOptions['watch'] {
+  const watch = parsed.watch;
+  if (watch === undefined || watch === false || (Array.isArray(watch) && watch.length === 0)) return undefined;
+  // Commas inside a glob's braces ({js,ts}) do not separate.
+  const split = (value: string | readonly string[]) => (typeof value === 'string' ? value.split(/,(?![^{]*\})/) : value).map((item) => item.trim()).filter(Boolean);
+  const given = watch === true ? [] : split(watch);
+  const paths = given.length === 0 ? [cwd] : given.map((item) => path.resolve(cwd, item));
+  const ignore = [...ALWAYS_IGNORED, ...(parsed.ignore_watch === undefined ? DEFAULT_IGNORED : split(parsed.ignore_watch))];
+  return Object.freeze({
+    paths: Object.freeze([...new Set(paths)]),
+    ignore: Object.freeze([...new Set(ignore)]),
+    delayMs: parsed.watch_delay ?? APP_DEFAULTS.watch_delay,
+  });
 }
 
 // PM2 spells "discard" as "/dev/null" or "NULL"; `disable_logs` discards everything.

@@ -107,13 +107,16 @@ export interface SupervisorEvents {
   replacing: [worker: WorkerInfo, reason: RestartReason, detail: string];
   replaced: [replaced: ReplacedSlot, reason: RestartReason];
   'replace-failed': [worker: WorkerInfo, reason: RestartReason, why: string];
-  'reload-start': [slots: number, batch: number];
+  /** `reason`: why, when drover asked for it (a file changed, cron_restart); none for `drover reload`. */
+  'reload-start': [slots: number, batch: number, reason?: string];
   /** The app now has `to` slots instead of `from`. */
   scaled: [from: number, to: number];
   /** A changed config was applied (the options that changed); a rolling reload follows. */
   updated: [changed: string[]];
-  /** drover restart: these workers drain, and each slot starts afresh once its worker is gone. */
-  restarting: [workers: WorkerInfo[]];
+  /** drover restart (or watch, cron_restart in fork mode): these workers drain, and each slot starts afresh once its worker is gone. */
+  restarting: [workers: WorkerInfo[], reason?: string];
+  /** watch or cron_restart is armed: what it watches, or when it fires next. */
+  trigger: [detail: string];
   'reload-replaced': [replaced: ReplacedSlot];
   'reload-end': [result: ReloadResult];
   /** Something went wrong that does not stop the app (a pid or log file), or came right again. */

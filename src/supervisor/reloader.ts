@@ -25,9 +25,9 @@ export class Reloader {
    * Rolling reload: each slot, reload_batch at a time, gets a new worker (the script is
    * loaded afresh, so this is how new code is deployed); once the new one is up the
    * old one drains. A new worker that crashes or is not up within listen_timeout stops
-   * the reload, and the old workers keep serving.
+   * the reload, and the old workers keep serving. `reason` goes with `reload-start`.
    */
-  async roll(): Promise<ReloadResult> {
+  async roll(reason?: string): Promise<ReloadResult> {
     const { app, pool, emit } = this.#ctx;
     const started = Date.now();
     const replaced: ReplacedSlot[] = [];
@@ -38,7 +38,7 @@ export class Reloader {
     };
     if (this.#ctx.stopping()) return end({ slot: -1, pid: -1, why: 'the app is not running' });
     const batch = app.reload_batch;
-    emit('reload-start', pool.count, batch);
+    emit('reload-start', pool.count, batch, reason);
 
     for (let first = 0; first < pool.count; first += batch) {
       const slots = Array.from({ length: Math.min(batch, pool.count - first) }, (_, i) => first + i);

@@ -16,6 +16,7 @@ import { Timeline } from './timeline.js';
 import { recordTimeline } from './timeline-recorder.js';
 import type { WorkerAddress, WorkerInfo, WorkerView } from './worker-handle.js';
 import { WorkerPool } from './worker-pool.js';
+import type { Triggers } from './triggers/index.js';
 
 /** Settings of a supervisor that come from the machine, not from the app's options. */
 export interface SupervisorOptions {
@@ -57,6 +58,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #address: WorkerAddress | undefined;
   #resolveRun: ((result: SupervisorResult) => void) | undefined;
   #reloadQueued: Promise<ReloadResult> | undefined;
+  /** watch and cron_restart, when the app sets either. */
+  #triggers: Triggers | undefined;
 
   constructor(app: AppOptions, options: SupervisorOptions = {}) {
     super();
@@ -129,6 +132,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.#app = app;
       if (baseEnv !== undefined) this.#baseEnv = baseEnv;
       this.emit('updated', changed);
+      // New watch paths or a new schedule: the old triggers go, new ones are armed.
+      if (changed.includes('watch') || changed.includes('cron_restart')) {
+        await this.#triggers?.close();
+        this.#triggers = undefined;
+        if (app.watch || app.cron_restart) void this.#startTriggers();
+      }
       return { ...(await this.#reloader.roll()), changed };
     });
   }
@@ -157,7 +166,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const done = new Promise<SupervisorResult>((resolve) => (this.#resolveRun = resolve));
     void this.#pool.forkSlots(range(0, count), this.#mayFork);
     this.#health.start();
+    if (this.app.watch || this.app.cron_restart) void this.#startTriggers();
     return done;
+  }
+
+  // Loaded only for an app that sets watch or cron_restart: other supervisors never load
+  // the module, nor chokidar or croner.
+  async #startTriggers(): Promise<void> {
+    const { Triggers } = await import('./triggers/index.js');
+    if (this.#state !== 'running') return;
+    this.#triggers = new Triggers(this.app, {
+      act: (reason) => (this.app.exec_mode === 'cluster' ? this.reload(reason) : this.restart(reason)),
+      warn: (message) => this.warn(message),
+      armed: (detail) => this.emit('trigger', detail),
+    });
   }
 
   /**
@@ -215,7 +237,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * a reload or scale under way; resolves once every slot has a new worker up, or
    * with the slots that have none after kill_timeout and listen_timeout.
    */
-  restart(): Promise<{ restarting: number; notUp: number[] }> {
+  restart(reason?: string): Promise<{ restarting: number; notUp: number[] }> {
     return this.#enqueue(async () => {
       if (this.#state !== 'running') return { restarting: 0, notUp: [] };
       const pool = this.#pool;
@@ -223,7 +245,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const old = new Set(workers);
       // Fresh workers: a crash loop given up on before no longer holds their restarts back.
       this.#restarts.clearGiveUp();
-      this.emit('restarting', workers.map((worker) => worker.info));
+      this.emit('restarting', workers.map((worker) => worker.info), reason);
       for (const worker of workers) pool.drain(worker, 'restart');
       await pool.forkSlots(this.#emptySlots(), this.#mayFork);
       // Each old worker drains (kill_timeout at most), then its successor starts.
@@ -239,12 +261,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /**
    * Rolling reload (see Reloader.roll). A reload asked for during another (or during a
    * scale or restart) is queued, and several such requests waiting together, with
-   * nothing queued between them, share one.
+   * nothing queued between them, share one (and the first one's reason). `reason` is
+   * why it was asked for, for the timeline: "file changed: src/app.js".
    */
-  reload(): Promise<ReloadResult> {
+  reload(reason?: string): Promise<ReloadResult> {
     this.#reloadQueued ??= this.#queue.run(() => {
       this.#reloadQueued = undefined;
-      return this.#reloader.roll();
+      return this.#reloader.roll(reason);
     });
     return this.#reloadQueued;
   }
@@ -266,6 +289,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.#state === 'stopping' || this.#state === 'finished') return;
     this.#state = 'stopping';
     this.emit('stopping', reason);
+    void this.#triggers?.close();
     this.#restarts.cancelAll();
     this.#pool.cancelWaits('the app is stopping');
     for (const worker of this.#pool.live()) this.#pool.drain(worker, 'stop');
@@ -368,6 +392,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const stopping = this.#state === 'stopping';
     this.#state = 'finished';
     this.#health.stop();
+    void this.#triggers?.close();
     const forced = [...this.#forced].sort((a, b) => a - b);
     const error = this.#restarts.gaveUp ?? (forced.length > 0 ? forcedError(forced) : this.#unrestartedError(stopping));
     const result: SupervisorResult = { exitCode: error?.exitCode ?? 0, error, forced };

@@ -51,9 +51,10 @@ export function recordTimeline(timeline: Timeline, appOf: () => AppOptions, pool
     add('replaced', { slot: entry.slot, pid: entry.newPid, state: 'ready', startedAt: 0 }, `replaced ${entry.oldPid === undefined ? 'an empty slot' : `pid ${entry.oldPid}`} (up after ${formatDuration(entry.startupMs)})`);
   supervisor.on('replaced', (entry) => replaced(entry));
   supervisor.on('reload-replaced', replaced);
-  supervisor.on('reload-start', (slots, batch) => add('reload-started', undefined, `reload of ${slots} worker(s), ${batch} at a time`));
+  const why = (reason: string | undefined) => (reason ? ` (${reason})` : '');
+  supervisor.on('reload-start', (slots, batch, reason) => add('reload-started', undefined, `reload of ${slots} worker(s), ${batch} at a time${why(reason)}`));
   supervisor.on('reload-end', (result) => add('reload-finished', undefined, describeReloadEnd(result)));
-  supervisor.on('restarting', (workers) => add('restart', undefined, `restart of ${workers.length} worker(s) requested`));
+  supervisor.on('restarting', (workers, reason) => add('restart', undefined, `restart of ${workers.length} worker(s) ${reason ? `(${reason})` : 'requested'}`));
   supervisor.on('scaled', (from, to) => add('scaled', undefined, `scaled from ${from} to ${to} worker(s)`));
   supervisor.on('warning', (message) => add('warning', undefined, message));
   supervisor.on('updated', (changed) => add('config-updated', undefined, `config updated (${changed.join(', ') || 'nothing changed'}): reloading`));
