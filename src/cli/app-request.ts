@@ -10,7 +10,8 @@ export type AppFlags = { env?: string[]; only?: string; instances?: string; cron
 
 /** The app options that have a flag, by the name commander gives the flag's value ("--kill-timeout" -> killTimeout). */
 const FLAGGED: readonly [option: string, attribute: string][] = Object.entries(APP_OPTIONS as Record<string, OptionSpec>).flatMap(([option, spec]) => {
-  const long = spec.flag === undefined ? undefined : /--([a-z-]+)/.exec(spec.flag)?.[1];
+  // `--no-autorestart` sets `autorestart` (false), as commander names it.
+  const long = spec.flag === undefined ? undefined : /--(?:no-)?([a-z-]+)/.exec(spec.flag)?.[1];
   return long === undefined ? [] : [[option, long.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase())] as [string, string]];
 });
 
@@ -19,6 +20,9 @@ export function cliLabel(field: string): string {
   if (field === 'instances') return process.env.DROVER_INSTANCES !== undefined ? '-i/--instances (or DROVER_INSTANCES)' : '-i/--instances';
   if (field === 'script') return 'script';
   if (field === 'args') return 'app arguments';
+  if (field === 'out_file') return '-o/--output';
+  if (field === 'error_file') return '-e/--error';
+  if (field === 'log_file') return '-l/--log';
   return `--${field.replaceAll('_', '-')}`;
 }
 
@@ -30,6 +34,11 @@ export function buildAppRequest(target: string | undefined, appArgs: readonly st
   // PM2's other spelling of --cron-restart.
   if (flags.cron !== undefined) overrides.cron_restart ??= flags.cron;
   checkWatchTookScript(target, flags.watch);
+  // PM2's --interpreter-args is its name for --node-args.
+  if (flags.interpreterArgs !== undefined) {
+    if (overrides.node_args !== undefined) throw new InvalidOptionError(['--interpreter-args: the same option as --node-args; give one of them']);
+    overrides.node_args = flags.interpreterArgs;
+  }
   // `-i` on the command line wins; DROVER_INSTANCES stands in for it, as containers set it.
   const instances = flags.instances ?? process.env.DROVER_INSTANCES;
   if (instances !== undefined) overrides.instances = instances;

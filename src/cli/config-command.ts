@@ -6,8 +6,8 @@ import { decideWorkers } from './run-command.js';
 
 
 /** `drover config`: print the apps as drover would run them, defaults applied, with where each option came from. */
-export async function configCommand(target: string | undefined, flags: AppFlags & { json?: boolean }): Promise<number> {
-  const loaded = await loadApps(buildAppRequest(target, [], flags));
+export async function configCommand(target: string | undefined, flags: AppFlags & { json?: boolean }, args: readonly string[] = []): Promise<number> {
+  const loaded = await loadApps(buildAppRequest(target, args, flags));
   const capacity = detectCapacity();
   const apps = loaded.apps.map((app, i) => ({
     app: { ...app, env: maskEnv(app.env) },
@@ -41,6 +41,7 @@ const SPECIAL_ROWS: Record<string, { label?: string; show: (app: AppOptions) => 
   script: { show: (app) => app.script },
   args: { show: (app) => list(app.args) },
   cwd: { show: (app) => app.cwd },
+  interpreter: { show: (app) => app.interpreter ?? 'node (with drover\'s worker runtime)' },
   node_args: { show: (app) => list(app.node_args) },
   instances: { show: (app) => String(app.instances) },
   exec_mode: { show: (app) => app.exec_mode },

@@ -19,9 +19,14 @@ const collect = (value: string, previous: string[] | undefined) => [...(previous
 // then --env and --only, which select rather than set.
 function appOptions(command: Command): Command {
   for (const spec of Object.values(APP_OPTIONS) as OptionSpec[]) {
-    if (spec.flag !== undefined) command.option(spec.flag, helpLine(spec));
+    if (spec.flag === undefined) continue;
+    // Alone, commander gives `--no-x` a default of true, which would override a config
+    // file's `x: false`; beside a (hidden) `--x`, absent means unset.
+    if (spec.flag.startsWith('--no-')) command.addOption(new Option(spec.flag.replace('--no-', '--')).hideHelp());
+    command.option(spec.flag, helpLine(spec));
   }
   return command
+    .option('--interpreter-args <args>', "PM2's name for --node-args: options for the interpreter")
     .option('--env <KEY=VALUE|name>', 'set a variable for the workers (repeatable), or select env_<name> of a config file', collect)
     .option('--only <names>', 'run only these apps of a config file (comma-separated)')
     .addOption(new Option('--cron <pattern>', "PM2's spelling of --cron-restart").hideHelp());
@@ -77,9 +82,10 @@ export function buildProgram(): Command {
       .command('config')
       .description('print the apps as drover would run them: defaults applied, sources shown')
       .argument('[target]', 'a config file or a script; default: a config file in the current directory')
+      .argument('[args...]', 'arguments for a script, after --')
       .option('--json', 'print JSON for machines'),
-  ).action(async (target: string | undefined, flags: AppFlags & { json?: boolean }) => {
-    process.exitCode = await configCommand(target, flags);
+  ).action(async (target: string | undefined, args: string[], flags: AppFlags & { json?: boolean }) => {
+    process.exitCode = await configCommand(target, flags, args);
   });
 
   program

@@ -84,11 +84,15 @@ const stringList = rawUnion(z.string(), z.array(z.string()), 'expected a string 
 // A string may list several, comma-separated (validate.ts splits it).
 const pathList = rawUnion(z.string(), z.array(z.string()), 'expected a path or an array of paths');
 
-const envObject = z.record(
-  z.string(),
-  z.union([z.string(), z.number(), z.boolean()], message('expected a string, number or boolean')).transform(String),
-  message('expected an object of KEY: value pairs'),
-);
+// A value that is undefined (`process.env.UNSET` in a JS config) is dropped, as PM2
+// drops it when it builds the environment; null and objects stay errors.
+const envObject = z
+  .record(
+    z.string(),
+    z.union([z.string(), z.number(), z.boolean(), z.undefined()], message('expected a string, number or boolean')),
+    message('expected an object of KEY: value pairs'),
+  )
+  .transform((env) => Object.fromEntries(Object.entries(env).flatMap(([key, value]) => (value === undefined ? [] : [[key, String(value)]]))));
 
 const flag = z.boolean(message('expected true or false'));
 const text = (what: string) => z.string(message(`expected ${what}`)).min(1, `expected ${what}`);
@@ -178,7 +182,11 @@ export const APP_OPTIONS = {
   name: option(text('a non-empty string'), { flag: '--name <name>', help: 'app name in messages', defaultText: 'the script file name' }),
   args: option(stringList, {}),
   cwd: option(text('a directory path'), { flag: '--cwd <dir>', help: 'working directory of the workers', defaultText: "the current one, or the config file's folder" }),
-  interpreter: option(text("'node'"), {}),
+  interpreter: option(text("a program name or path (python3, bun, /usr/bin/ruby), 'node', or 'none'"), {
+    flag: '--interpreter <program>',
+    help: "the program that runs the script (python3, bun, 'none' for a binary); not Node.js: one process, fork mode",
+    defaultText: 'node, or by the extension or #! line',
+  }),
   node_args: option(stringList, { flag: '--node-args <args>', help: 'node options for each worker, e.g. "--max-old-space-size=512"' }),
   // The command line takes `-i` more strictly: see cliInstances.
   instances: option(fileInstances, {
@@ -192,7 +200,7 @@ export const APP_OPTIONS = {
   instance_var: option(text('an environment variable name'), { plain: true, default: 'NODE_APP_INSTANCE', show: 'value' }),
   increment_var: option(text('an environment variable name'), {}),
   port: option(port, {}),
-  autorestart: option(flag, { plain: true, default: true, show: 'value' }),
+  autorestart: option(flag, { plain: true, default: true, flag: '--no-autorestart', help: 'a worker that exits stays down', show: 'value' }),
   stop_exit_codes: option(exitCodes, {}),
   // PM2's defaults for the restart policy, except where noted.
   min_uptime: option(duration('"1s"'), { plain: true, default: 1000, flag: '--min-uptime <ms>', help: 'a worker that dies sooner counts toward a crash loop', show: 'duration' }),
@@ -222,13 +230,17 @@ export const APP_OPTIONS = {
     show: 'value',
   }),
   shutdown_with_message: option(flag, { plain: true, default: false, show: 'value' }),
-  out_file: option(text('a file path'), {}),
-  error_file: option(text('a file path'), {}),
-  log_file: option(rawUnion(z.string().min(1), z.boolean(), 'expected a file path or a boolean'), {}),
+  out_file: option(text('a file path'), { flag: '-o, --output <file>', help: "append the app's stdout to this file" }),
+  error_file: option(text('a file path'), { flag: '-e, --error <file>', help: "append the app's stderr to this file" }),
+  log_file: option(rawUnion(z.string().min(1), z.boolean(), 'expected a file path or a boolean'), { flag: '-l, --log [file]', help: "append the app's stdout and stderr together to this file" }),
   disable_logs: option(flag, {}),
-  merge_logs: option(flag, { default: false }),
-  log_date_format: option(text('a date format like "YYYY-MM-DD HH:mm:ss Z"'), {}),
-  time: option(flag, { default: false }),
+  merge_logs: option(flag, { default: false, flag: '--merge-logs', help: "one set of log files for all workers, not one per worker" }),
+  // PM2 files write `log_date_format: false` for "no timestamps": the same as leaving it out.
+  log_date_format: option(
+    rawUnion(z.string().min(1), z.literal(false), 'expected a date format like "YYYY-MM-DD HH:mm:ss Z", or false').transform((value) => value || undefined),
+    {},
+  ),
+  time: option(flag, { default: false, flag: '--time', help: 'prefix each log line with an ISO 8601 timestamp' }),
   log_type: option(z.literal('json', message("expected 'json'")), {}),
   log_max_size: option(size("'10M'"), {}),
   log_rotate_daily: option(flag, {}),

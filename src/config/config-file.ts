@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { inspect, type InspectOptions } from 'node:util';
 import { DroverError } from '../errors/index.js';
 import { typeScriptSupport } from './typescript.js';
 
@@ -51,8 +52,31 @@ export async function readConfigFile(file: string): Promise<unknown> {
   const ext = path.extname(file);
   if (ext === '.json' || ext === '.json5') return parseJson5(file);
   if (ext === '.yaml' || ext === '.yml') return parseYaml(file);
-  if (/^\.[cm]?ts$/.test(ext)) return importTypeScript(file);
-  return importModule(file);
+  const loaded = await whileStdoutGoesToStderr(() => (/^\.[cm]?ts$/.test(ext) ? importTypeScript(file) : importModule(file)));
+  return unwrapDefault(loaded);
+}
+
+// A config file is a program: it may log while it loads ("loading env from .env"), and
+// that must not land in `drover config --json` or before `drover start`'s own lines.
+// Its console output goes to stderr until the load is done. process.stdout.write
+// itself is left alone: whoever embeds drover (a test runner) may be writing there.
+async function whileStdoutGoesToStderr<T>(load: () => Promise<T>): Promise<T> {
+  const saved = { log: console.log, info: console.info, debug: console.debug, dir: console.dir };
+  const toStderr = console.error;
+  Object.assign(console, { log: toStderr, info: toStderr, debug: toStderr, dir: (value: unknown, options?: InspectOptions) => toStderr(inspect(value, options)) });
+  try {
+    return await load();
+  } finally {
+    Object.assign(console, saved);
+  }
+}
+
+// `export default` in a .ts file of a CommonJS package is compiled to
+// `exports.default = ...`, and import() hands back `{ default: config }`.
+function unwrapDefault(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || !('default' in value)) return value;
+  const keys = Object.keys(value).filter((key) => key !== '__esModule');
+  return keys.length === 1 ? (value as { default: unknown }).default : value;
 }
 
 async function parseJson5(file: string): Promise<unknown> {

@@ -9,7 +9,7 @@ export interface RawApp {
 
 // Sections of a PM2 ecosystem file that are not apps.
 const NOT_APPS: Record<string, string> = {
-  deploy: "PM2's deploy section is not supported; drover ignores it",
+  deploy: "PM2's deploy tooling is not supported; drover reads only deploy.<env>.env, merged into the apps' env with --env <env>",
   static: "PM2's static file serving is not supported; drover ignores it",
 };
 
@@ -21,6 +21,21 @@ const NOT_APPS: Record<string, string> = {
 export function extractApps(value: unknown, file: string): { apps: RawApp[]; warnings: string[] } {
   const warnings: string[] = [];
   if (Array.isArray(value)) return { apps: value.map((app, i) => asApp(app, `[${i}]`, file)), warnings };
+  return extractFromObject(value, file, warnings);
+}
+
+/**
+ * `deploy.<env>.env` of a PM2 file: with `--env <env>`, PM2 merges it over each app's
+ * `env` (and `env_<env>` over both). Undefined when the file has none for that name.
+ */
+export function deployEnv(value: unknown, envName: string | undefined): unknown {
+  if (envName === undefined || !isObject(value)) return undefined;
+  const deploy = (isObject(value.pm2) && !('apps' in value) ? value.pm2 : value).deploy;
+  const target = isObject(deploy) ? deploy[envName] : undefined;
+  return isObject(target) ? target.env : undefined;
+}
+
+function extractFromObject(value: unknown, file: string, warnings: string[]): { apps: RawApp[]; warnings: string[] } {
   if (!isObject(value)) throw shapeError(file, `expected an object with an 'apps' array, one app object, or an array of apps, got ${typeof value}`);
 
   const keys = Object.keys(value);
@@ -35,7 +50,7 @@ export function extractApps(value: unknown, file: string): { apps: RawApp[]; war
 
   const inner = value[container];
   if (Array.isArray(inner)) return { apps: inner.map((app, i) => asApp(app, `${container}[${i}]`, file)), warnings };
-  if (isObject(inner) && container === 'pm2' && 'apps' in inner) return extractApps(inner, file);
+  if (isObject(inner) && container === 'pm2' && 'apps' in inner) return extractFromObject(inner, file, warnings);
   return { apps: [asApp(inner, container, file)], warnings };
 }
 

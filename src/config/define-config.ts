@@ -1,7 +1,7 @@
 import type { AppInput } from './app-schema.js';
 
 /** One app in a drover config: PM2's option names, plus `env_<name>` blocks for `--env <name>`. */
-export type AppConfig = AppInput & { [envBlock: `env_${string}`]: Record<string, string | number | boolean> };
+export type AppConfig = AppInput & { [envBlock: `env_${string}`]: Record<string, string | number | boolean | undefined> };
 
 /** What `drover.config.ts` exports: one app, or several under `apps`. */
 export type DroverConfig = AppConfig | { apps: AppConfig[] };

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { DroverError, InvalidOptionError, isDroverError } from '../errors/index.js';
 import type { AppOptions } from './app-schema.js';
 import { CONFIG_FILE_NAMES, configKind, displayPath, isConfigFile, readConfigFile } from './config-file.js';
-import { extractApps } from './config-shapes.js';
+import { deployEnv, extractApps } from './config-shapes.js';
 import { normalizeKeys } from './normalize-keys.js';
 import { validateAppOptions, type FieldLabel } from './validate.js';
 
@@ -50,30 +50,47 @@ export async function loadApps(request: AppRequest): Promise<LoadedApps> {
     }
     if (request.only) throw new InvalidOptionError(['--only: selects apps of a config file; a script is one app']);
     const input = { script: target, ...(request.appArgs?.length ? { args: [...request.appArgs] } : {}), ...overrides };
-    const app = validateAppOptions(input, { label: overrideLabel, source: 'cli', baseDir: cwd });
-    return { file: undefined, apps: [app], origins: [originsOf(app, { ...overrides, script: target, args: request.appArgs }, {})], warnings: [] };
+    const warnings: string[] = [];
+    const app = validateAppOptions(input, { label: overrideLabel, source: 'cli', baseDir: cwd, warnings });
+    return { file: undefined, apps: [app], origins: [originsOf(app, { ...overrides, script: target, args: request.appArgs }, {})], warnings };
   }
 
   const file = path.resolve(cwd, target);
   if (!existsSync(file)) throw new DroverError('DROVER_E_SCRIPT_NOT_FOUND', `config file not found: ${target} (looked for ${file})`);
   if (request.appArgs?.length) throw new InvalidOptionError(['app arguments: put them in the config file (args) when running a config file']);
   const kind = configKind(file);
-  const { apps: rawApps, warnings } = extractApps(await readConfigFile(file), file);
+  const contents = await readConfigFile(file);
+  const { apps: rawApps, warnings } = extractApps(contents, file);
+  const deploy = deployEnv(contents, request.envName);
 
   const apps: AppOptions[] = [];
   const origins: Record<string, OptionOrigin>[] = [];
   const errors: string[] = [];
   for (const { raw, where } of rawApps) {
+    // `--only a` checks only the apps it selects: a broken app beside them is not run.
+    if (request.only && typeof raw.name === 'string' && !request.only.some((name) => name === raw.name || name === `${raw.name}-${request.envName}`)) continue;
     const keys = normalizeKeys(raw, where);
     warnings.push(...keys.warnings);
     errors.push(...keys.errors);
     if (keys.errors.length > 0) continue;
     const label: FieldLabel = (field) => (field in overrides ? overrideLabel(field) : `${where ? `${where}.` : ''}${keys.written[field] ?? field}`);
     try {
+      const appWarnings: string[] = [];
       const app = validateAppOptions(
         { ...keys.app, ...overrides },
-        { label, source: 'file', pm2Defaults: kind === 'pm2', baseDir: path.dirname(file), envName: request.envName, namedEnvs: keys.namedEnvs },
+        {
+          label,
+          source: 'file',
+          pm2Defaults: kind === 'pm2',
+          baseDir: path.dirname(file),
+          fallbackDir: cwd,
+          envName: request.envName,
+          namedEnvs: keys.namedEnvs,
+          deployEnv: deploy,
+          warnings: appWarnings,
+        },
       );
+      warnings.push(...appWarnings.map((line) => (where && !line.startsWith(where) ? `${where}.${line}` : line)));
       apps.push(app);
       origins.push(originsOf(app, overrides, keys.app));
     } catch (error) {

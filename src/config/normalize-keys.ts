@@ -39,7 +39,9 @@ export function normalizeKeys(raw: Record<string, unknown>, where: string): Norm
       continue;
     }
     if (canonical in result.app) {
-      result.errors.push(`${at(key)}: the same option as '${result.written[canonical]}'; keep one of them`);
+      // PM2 files often say `merge_logs: true, combine_logs: true`: harmless when both agree.
+      if (sameValue(result.app[canonical], value)) continue;
+      result.errors.push(`${at(key)}: the same option as '${result.written[canonical]}', with a different value; keep one of them`);
       continue;
     }
     if (canonical in NOT_YET_IMPLEMENTED) result.warnings.push(`${at(key)}: ${NOT_YET_IMPLEMENTED[canonical]}`);
@@ -47,4 +49,8 @@ export function normalizeKeys(raw: Record<string, unknown>, where: string): Norm
     result.written[canonical] = key;
   }
   return result;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
 }

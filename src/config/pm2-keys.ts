@@ -5,6 +5,9 @@
 /** Alias -> canonical name, as PM2's schema lists them. */
 export const ALIASES: Readonly<Record<string, string>> = {
   exec: 'script',
+  // PM2's verifyConfs reads these for `script` when it is missing.
+  cmd: 'script',
+  command: 'script',
   interpreter_args: 'node_args',
   out: 'out_file',
   output: 'out_file',

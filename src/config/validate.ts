@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod/v3';
-import { DroverError, InvalidOptionError } from '../errors/index.js';
+import { DroverError, InvalidOptionError, isDroverError } from '../errors/index.js';
 import {
   APP_DEFAULTS,
   APP_OPTION_NAMES,
@@ -15,7 +15,8 @@ import {
   type ParsedApp,
 } from './app-schema.js';
 import { closestMatch } from './closest.js';
-import { whyNotNode } from './script-kind.js';
+import { expandHome } from './home-path.js';
+import { resolveEntryPoint, type EntryPoint } from './entry-point.js';
 import { hasTypeScriptLoader, typeScriptSupport } from './typescript.js';
 import { resolveGroupId, resolveUserId } from './users.js';
 import { formatDuration } from './units.js';
@@ -35,6 +36,12 @@ export interface ValidateOptions {
   /** The `--env <name>` selected, and the app's `env_<name>` blocks. */
   envName?: string;
   namedEnvs?: Record<string, unknown>;
+  /** A PM2 file's `deploy.<envName>.env`, merged over the app's `env` (as PM2 7 does), under `env_<envName>`. */
+  deployEnv?: unknown;
+  /** Where PM2 would resolve relative paths (the directory it runs in): tried after `baseDir`. */
+  fallbackDir?: string;
+  /** Lines about options that were taken but changed or ignored are added here. */
+  warnings?: string[];
 }
 
 // The plain options (see APP_OPTIONS): the value given, else the default, if any.
@@ -55,34 +62,60 @@ export function validateAppOptions(input: Record<string, unknown>, options: Vali
   return resolveApp(result.data, selectedEnv, options, label);
 }
 
-// `--env production` merges env_production over env, as PM2 does.
-function selectEnv(options: ValidateOptions, label: FieldLabel, issues: string[]): Record<string, string> {
-  if (!options.envName) return {};
-  const block = options.namedEnvs?.[options.envName];
-  if (block === undefined) return {};
-  if (typeof block !== 'object' || block === null || Array.isArray(block)) {
-    issues.push(`${label(`env_${options.envName}`)}: expected an object of KEY: value pairs, got ${describeValue(block)}`);
-    return {};
-  }
-  return Object.fromEntries(Object.entries(block).map(([key, value]) => [key, String(value)]));
+/** The variables `--env <name>` selects: deploy.<name>.env, then env_<name>, each merged over `env`. */
+interface SelectedEnv {
+  deploy: Record<string, string>;
+  named: Record<string, string>;
 }
 
-function resolveApp(parsed: ParsedApp, selectedEnv: Record<string, string>, options: ValidateOptions, label: FieldLabel): AppOptions {
-  const cwd = path.resolve(options.baseDir ?? process.cwd(), parsed.cwd ?? '.');
-  if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
-    throw new InvalidOptionError([`${label('cwd')}: no such directory: ${cwd}`]);
+// `--env production` merges env_production over env, as PM2 does. PM2 7 also merges
+// deploy.production.env over env (its code means it to go under, but assigns into the
+// app's env object itself), and env_production over both: drover gives the same values.
+function selectEnv(options: ValidateOptions, label: FieldLabel, issues: string[]): SelectedEnv {
+  if (!options.envName) return { deploy: {}, named: {} };
+  return {
+    deploy: envBlock(options.deployEnv, `deploy.${options.envName}.env`, issues),
+    named: envBlock(options.namedEnvs?.[options.envName], label(`env_${options.envName}`), issues),
+  };
+}
+
+function envBlock(block: unknown, field: string, issues: string[]): Record<string, string> {
+  if (block === undefined) return {};
+  if (typeof block !== 'object' || block === null || Array.isArray(block)) {
+    issues.push(`${field}: expected an object of KEY: value pairs, got ${describeValue(block)}`);
+    return {};
   }
-  const script = path.resolve(cwd, parsed.script);
-  checkScript(script, parsed.script, parsed.interpreter, label);
+  // Undefined values are dropped, as in `env`.
+  return Object.fromEntries(Object.entries(block).flatMap(([key, value]) => (value === undefined ? [] : [[key, String(value)]])));
+}
+
+function resolveApp(parsed: ParsedApp, selectedEnv: SelectedEnv, options: ValidateOptions, label: FieldLabel): AppOptions {
+  const { cwd, entry } = locateEntryPoint(parsed, options, label);
+  options.warnings?.push(...entry.warnings);
+  const script = entry.script;
   // A name taken from the file name is made safe; one given must be safe already.
-  let name = parsed.name ?? (path.basename(script).replace(/\.[^.]+$/, '').replace(/[^\w.@+-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'app');
+  let name = parsed.name ?? defaultName(entry.name ?? path.basename(script).replace(/\.[^.]+$/, ''));
   if (parsed.append_env_to_name && options.envName) name = `${name}-${options.envName}`;
   checkName(name, label);
 
   const pm2 = options.pm2Defaults === true;
-  const instances = parsed.instances ?? (pm2 ? PM2_FILE_DEFAULTS.instances : APP_DEFAULTS.instances);
-  const exec_mode = parsed.exec_mode ?? (pm2 && parsed.instances === undefined ? PM2_FILE_DEFAULTS.exec_mode : APP_DEFAULTS.exec_mode);
-  const env: Record<string, string> = { ...parsed.env, ...selectedEnv, ...(parsed.port !== undefined ? { PORT: String(parsed.port) } : {}) };
+  // Anything but Node.js runs in fork mode, one process unless `instances` says more:
+  // node:cluster shares a port between Node.js processes only.
+  const nodeApp = entry.interpreter === undefined;
+  if (!nodeApp && parsed.exec_mode === 'cluster') {
+    throw new InvalidOptionError([
+      `${label('exec_mode')}: cluster mode runs Node.js apps only (node:cluster shares the port between Node.js processes), and ${path.basename(script)} runs ${entry.interpreter === 'none' ? 'by itself' : `with ${path.basename(entry.interpreter!)}`}; set it to 'fork' or leave it out`,
+    ]);
+  }
+  const instances = parsed.instances ?? (pm2 || !nodeApp ? PM2_FILE_DEFAULTS.instances : APP_DEFAULTS.instances);
+  const exec_mode = !nodeApp ? 'fork' : (parsed.exec_mode ?? (pm2 && parsed.instances === undefined ? PM2_FILE_DEFAULTS.exec_mode : APP_DEFAULTS.exec_mode));
+  const env: Record<string, string> = {
+    ...entry.envUnder,
+    ...parsed.env,
+    ...selectedEnv.deploy,
+    ...selectedEnv.named,
+    ...entry.envOver,
+    ...(parsed.port !== undefined ? { PORT: String(parsed.port) } : {}) };
   if (parsed.increment_var && !/^\d+$/.test(env[parsed.increment_var] ?? '')) {
     throw new InvalidOptionError([
       `${label('increment_var')}: '${parsed.increment_var}' needs a numeric starting value in env (for example env: { ${parsed.increment_var}: 3000 }), got ${describeValue(env[parsed.increment_var])}`,
@@ -95,10 +128,10 @@ function resolveApp(parsed: ParsedApp, selectedEnv: Record<string, string>, opti
     // ...and those that are resolved, combined or renamed.
     name,
     script,
-    interpreter: undefined,
-    args: Object.freeze([...(parsed.args ?? [])]),
+    interpreter: entry.interpreter,
+    args: Object.freeze(entry.args),
     cwd,
-    node_args: Object.freeze(withTypeScriptLoader(script, parsed.node_args ?? [])),
+    node_args: Object.freeze(nodeApp ? withTypeScriptLoader(script, entry.nodeArgs) : entry.nodeArgs),
     instances,
     exec_mode,
     env: Object.freeze(env),
@@ -108,7 +141,7 @@ function resolveApp(parsed: ParsedApp, selectedEnv: Record<string, string>, opti
     exp_backoff_restart_delay:
       parsed.exp_backoff_restart_delay ?? (parsed.restart_delay !== undefined ? 0 : APP_DEFAULTS.exp_backoff_restart_delay),
     logs: resolveLogs(parsed, cwd, label),
-    pid_file: parsed.pid_file === undefined ? undefined : checkFilePath(path.resolve(cwd, parsed.pid_file), label('pid_file')),
+    pid_file: parsed.pid_file === undefined ? undefined : checkFilePath(path.resolve(cwd, expandHome(parsed.pid_file)), label('pid_file')),
     uid: parsed.uid === undefined ? undefined : resolveUserId(parsed.uid, label('uid')),
     gid: parsed.gid === undefined ? undefined : resolveGroupId(parsed.gid, label('gid')),
     watch: resolveWatch(parsed, cwd),
@@ -116,6 +149,10 @@ function resolveApp(parsed: ParsedApp, selectedEnv: Record<string, string>, opti
   };
   checkHeartbeat(app, label);
   return Object.freeze(app);
+}
+
+function defaultName(base: string): string {
+  return base.replace(/[^\w.@+-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'app';
 }
 
 // A worker reports every stats_interval, and a report may wait up to one more interval
@@ -202,7 +239,7 @@ function resolveLogs(parsed: ParsedApp, cwd: string, label: FieldLabel): LogOpti
     if (discard) return '/dev/null';
     if (value === undefined || value === false) return undefined;
     if (value === true) return undefined;
-    return value === 'NULL' || value === '/dev/null' ? '/dev/null' : path.resolve(cwd, value);
+    return value === 'NULL' || value === '/dev/null' ? '/dev/null' : path.resolve(cwd, expandHome(value));
   };
   const checked = (value: string | boolean | undefined, field: string) => {
     const resolved = file(value);
@@ -223,23 +260,26 @@ function resolveLogs(parsed: ParsedApp, cwd: string, label: FieldLabel): LogOpti
   });
 }
 
-function checkScript(script: string, given: string, interpreter: string | undefined, label: FieldLabel): void {
-  if (interpreter !== undefined && !/(^|\/)node(js)?(\.exe)?$/.test(interpreter)) {
-    throw new DroverError(
-      'DROVER_E_UNSUPPORTED_SCRIPT',
-      `${label('interpreter')}: drover runs Node.js apps only, got '${interpreter}'; run other programs with their own supervisor`,
-    );
+// The cwd and the entry point. Relative paths resolve from the config file's folder;
+// PM2 resolves them from the directory it was started in, so that is looked at second.
+function locateEntryPoint(parsed: ParsedApp, options: ValidateOptions, label: FieldLabel): { cwd: string; entry: EntryPoint } {
+  const bases = [...new Set([options.baseDir ?? process.cwd(), ...(options.fallbackDir ? [options.fallbackDir] : [])])];
+  let firstError: unknown;
+  for (const base of bases) {
+    const cwd = path.resolve(base, expandHome(parsed.cwd ?? '.'));
+    if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
+      firstError ??= new InvalidOptionError([`${label('cwd')}: no such directory: ${cwd}`]);
+      continue;
+    }
+    try {
+      const input = { script: parsed.script, args: parsed.args ?? [], nodeArgs: parsed.node_args ?? [], interpreter: parsed.interpreter };
+      return { cwd, entry: resolveEntryPoint(input, cwd, label) };
+    } catch (error) {
+      if (!isDroverError(error) || error.code !== 'DROVER_E_SCRIPT_NOT_FOUND') throw error;
+      firstError ??= error;
+    }
   }
-  if (!existsSync(script) || !statSync(script).isFile()) {
-    throw new DroverError('DROVER_E_SCRIPT_NOT_FOUND', `script not found: ${given} (looked for ${script})`);
-  }
-  const why = whyNotNode(script);
-  if (why !== undefined) {
-    throw new DroverError(
-      'DROVER_E_UNSUPPORTED_SCRIPT',
-      `${given}: drover runs Node.js scripts (.js, .cjs, .mjs, .ts, .cts, .mts) and files whose #! line runs node, and ${why}; run other programs with their own supervisor`,
-    );
-  }
+  throw firstError;
 }
 
 function formatIssue(issue: z.ZodIssue, input: unknown, label: FieldLabel): string[] {

@@ -8,11 +8,11 @@ export const ERROR_CATALOG = {
     exitCode: 2,
   },
   DROVER_E_SCRIPT_NOT_FOUND: {
-    summary: 'The script to run does not exist or is not a file.',
+    summary: 'The script to run, its interpreter, or the package script npm would run does not exist.',
     exitCode: 2,
   },
   DROVER_E_UNSUPPORTED_SCRIPT: {
-    summary: 'The script is not something Node.js can run (a Python file, a shell script, a binary).',
+    summary: 'The script cannot be run as given (a #! script or binary that is not executable, a file that cannot be read).',
     exitCode: 2,
   },
   DROVER_E_TYPESCRIPT_UNSUPPORTED: {

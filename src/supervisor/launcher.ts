@@ -92,7 +92,8 @@ function spawnProgram(app: AppOptions, slot: number, pipeStdout: boolean, baseEn
   const [command, args] = app.interpreter === 'none' ? [app.script, [...app.args]] : [app.interpreter!, [...app.node_args, app.script, ...app.args]];
   const ids = { ...(app.uid !== undefined ? { uid: app.uid } : {}), ...(app.gid !== undefined ? { gid: app.gid } : {}) };
   const stdio: StdioOptions = ['ignore', pipeStdout ? 'pipe' : 'inherit', 'pipe'];
-  return spawn(command, args, { cwd: app.cwd, env: { ...baseEnv, ...workerEnv(app, slot) }, stdio, ...ids });
+  // Its own process group, so that its children (npm's script, a shell's commands) are stopped with it.
+  return spawn(command, args, { cwd: app.cwd, env: { ...baseEnv, ...workerEnv(app, slot) }, stdio, detached: true, ...ids });
 }
 
 /** The signal a program that is not Node.js hears on stop: kill_signal, else SIGINT, as PM2 sends. */

@@ -176,7 +176,7 @@ export class WorkerHandle implements WorkerView {
     this.transition('draining');
     // A program without drover's runtime hears its stop signal; kill_timeout bounds it.
     if (this.#stopSignal !== undefined) {
-      this.process.kill(this.#stopSignal);
+      this.#signalGroup(this.#stopSignal);
       return true;
     }
     const message: SupervisorMessage = { type: 'shutdown', reason: drainReason(intent), notifyApp };
@@ -202,6 +202,25 @@ export class WorkerHandle implements WorkerView {
       this.intentDetail = detail;
     }
     this.killSent = true;
-    this.process.kill('SIGKILL');
+    if (this.hasRuntime) this.process.kill('SIGKILL');
+    else this.#signalGroup('SIGKILL');
+  }
+
+  /**
+   * A program that is not Node.js runs in a process group of its own (npm, a shell
+   * script: the processes it starts are its group): the group hears the stop signal,
+   * and whatever of it outlives the program is killed with it, so nothing is orphaned.
+   */
+  endGroup(): void {
+    if (!this.hasRuntime) this.#signalGroup('SIGKILL');
+  }
+
+  #signalGroup(signal: NodeJS.Signals): void {
+    try {
+      process.kill(-this.pid, signal);
+    } catch {
+      // The group is gone (or was never made): the process itself, if it is still there.
+      if (this.live) this.process.kill(signal);
+    }
   }
 }

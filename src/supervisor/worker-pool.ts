@@ -303,6 +303,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     void output.then(() => this.#outputPending.delete(output));
     this.#live.delete(handle);
     handle.transition('exited');
+    handle.endGroup();
     const uptime = Date.now() - handle.startedAt;
     const stderrTail = handle.stderr.appTail();
     const fatal = handle.fatalError ? describeError(handle.fatalError) : summarizeCause(stderrTail);

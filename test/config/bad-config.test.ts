@@ -21,7 +21,8 @@ describe('bad config files', () => {
         (caught: unknown) => caught,
       );
       assert.ok(isDroverError(error), `a DroverError, got ${String(error)}`);
-      const actual = `${error.code}\n${error.message.replaceAll(BAD.slice(0, -1), '<bad>').replaceAll('test/fixtures/config/bad', '<bad>')}\n`;
+      const message = error.message.replaceAll(BAD.slice(0, -1), '<bad>').replaceAll('test/fixtures/config/bad', '<bad>').replaceAll(`${ROOT}test/fixtures/config`, '<fixtures>');
+      const actual = `${error.code}\n${message}\n`;
       const expectedFile = `${BAD}${name}.error.txt`;
       if (process.env.UPDATE_EXPECTED === '1' || !existsSync(expectedFile)) writeFileSync(expectedFile, actual);
       assert.equal(actual, readFileSync(expectedFile, 'utf8'));

@@ -26,6 +26,10 @@ const cases: { file: string; env?: string }[] = [
   { file: 'shapes/bare-array.config.js' },
   { file: 'shapes/pm2-key.json' },
   { file: 'shapes/deploy-section.config.js' },
+  { file: 'shapes/deploy-section.config.js', env: 'production' },
+  { file: 'meanings/ecosystem.config.js' },
+  { file: 'meanings/ecosystem.config.js', env: 'production' },
+  { file: 'ts-cjs/drover.config.ts' },
   { file: 'options/every-option.config.js', env: 'production' },
   { file: 'options/camel-and-aliases.config.js' },
 ];

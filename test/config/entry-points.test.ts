@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { realpathSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { DroverProcess, fixture, runDrover } from '../helpers/drover-process.js';
 import { freePort, get } from '../helpers/http.js';
 
 // Scripts without a Node.js extension are decided by their content: a #! line that
-// runs node is a Node.js script (express-generator's bin/www), anything else is
-// refused with the reason.
+// runs node is a Node.js script (express-generator's bin/www); another #! line or a
+// binary runs by itself, in fork mode, as under PM2.
 
 describe('entry points without an extension', () => {
   it("express-generator's bin/www runs clustered", async () => {
@@ -23,15 +24,19 @@ describe('entry points without an extension', () => {
     assert.equal((await drover.exited).code, 0);
   });
 
-  it('a shell script is refused, naming its interpreter', async () => {
-    const result = await runDrover(['run', fixture('express-generator/bin/backup')]);
-    assert.equal(result.code, 2);
-    assert.match(result.stderr, /bin\/backup: .* its #! line runs \/bin\/sh, not node; run other programs with their own supervisor \[DROVER_E_UNSUPPORTED_SCRIPT\]\n$/);
+  it('a shell script runs by itself (interpreter none), in fork mode, as PM2 runs it', async () => {
+    const result = await runDrover(['config', fixture('express-generator/bin/backup'), '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    const { app } = (JSON.parse(result.stdout) as { apps: { app: Record<string, unknown> }[] }).apps[0]!;
+    assert.deepEqual([app.script, app.interpreter, app.exec_mode, app.instances], [fixture('express-generator/bin/backup'), 'none', 'fork', 1]);
   });
 
-  it('a binary is refused', async () => {
-    const result = await runDrover(['run', process.execPath]);
+  it('a binary runs by itself; asking cluster mode for it is refused, saying why', async () => {
+    const sh = realpathSync('/bin/sh');
+    const config = await runDrover(['config', sh, '--json']);
+    assert.equal((JSON.parse(config.stdout) as { apps: { app: { interpreter: string } }[] }).apps[0]!.app.interpreter, 'none');
+    const result = await runDrover(['run', sh, '--exec-mode', 'cluster']);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /it is a binary file; .*\[DROVER_E_UNSUPPORTED_SCRIPT\]\n$/);
+    assert.match(result.stderr, /--exec-mode: cluster mode runs Node.js apps only .* runs by itself; set it to 'fork' or leave it out \[DROVER_E_INVALID_OPTION\]\n$/);
   });
 });

@@ -26,7 +26,7 @@ describe('the app options table', () => {
   it('every flag reaches its option, with no per-option code', () => {
     for (const [name, spec] of options) {
       if (spec.flag === undefined || name === 'instances') continue;
-      const attribute = /--([a-z-]+)/.exec(spec.flag)![1]!.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+      const attribute = /--(?:no-)?([a-z-]+)/.exec(spec.flag)![1]!.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
       const request = buildAppRequest(undefined, [], { [attribute]: 'given' });
       assert.equal(request.overrides?.[name], 'given', `${spec.flag} -> ${name}`);
     }
