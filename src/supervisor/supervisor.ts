@@ -289,6 +289,23 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     };
   }
 
+  /** PM2's reset: every worker's restart count (and the counts by reason) back to 0. */
+  resetRestarts(): void {
+    this.#restarts.resetCounts();
+  }
+
+  /** Send `signal` to the worker serving each slot (PM2's sendSignal; not to a reload's new ones); returns the pids it reached. */
+  signal(signal: NodeJS.Signals): number[] {
+    return this.#pool.workers().flatMap((worker) => {
+      try {
+        process.kill(worker.pid, signal);
+        return [worker.pid];
+      } catch {
+        return []; // It exited meanwhile.
+      }
+    });
+  }
+
   /** Report something that went wrong without stopping the app (or came right again): in the timeline and as a `warning` event. */
   warn(message: string): void {
     this.emit('warning', message);
