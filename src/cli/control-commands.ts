@@ -34,8 +34,7 @@ export async function lsCommand(flags: { json?: boolean; compact?: boolean }): P
   if (flags.json) {
     const ended = stopped.map(({ record, ending }) => ({ name: record.name, state: ending.status, ended: ending, workers: [] }));
     // compact: one line (jlist), for scripts that read a line.
-    process.stdout.write(`${JSON.stringify([...statuses, ...ended], null, flags.compact ? undefined : 2)}
-`);
+    process.stdout.write(`${JSON.stringify([...statuses, ...ended], null, flags.compact ? undefined : 2)}\n`);
     return 0;
   }
   if (statuses.length === 0 && stopped.length === 0) {
