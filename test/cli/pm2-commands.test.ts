@@ -163,7 +163,10 @@ describe('PM2 command names', () => {
     const kill = await runDrover(['kill']);
     assert.equal(kill.code, 0, kill.stderr);
     assert.equal(kill.stdout, 'first: stopped\nsecond: stopped\ndrover has no daemon to kill: each app has its own supervisor, and every app was drained and stopped\n');
-    assert.equal((await runDrover(['ls'])).stdout, 'no app is running\n');
+    // Listed as stopped (drover start <name> brings one back), none running.
+    const listed = JSON.parse((await runDrover(['jlist'])).stdout) as { name: string; state?: string; workers: unknown[] }[];
+    assert.deepEqual(listed.filter((app) => ['first', 'second'].includes(app.name)).map((app) => [app.name, app.state]), [['first', 'stopped'], ['second', 'stopped']]);
+    assert.ok(listed.every((app) => app.workers.length === 0), 'no app runs');
     await waitFor(() => !isAlive(a.supervisorPid) && !isAlive(b.supervisorPid), 10_000, 'both supervisors to exit');
     assert.match((await runDrover(['kill'])).stdout, /no app was running\n$/);
   });
