@@ -18,7 +18,7 @@ const LIFECYCLE_TIMEOUT_MS = 120_000;
 export const notice = (message: string) => process.stderr.write(`${message}\n`);
 
 /** `drover ls`: every running app and its workers, from their supervisors. */
-export async function lsCommand(flags: { json?: boolean }): Promise<number> {
+export async function lsCommand(flags: { json?: boolean; compact?: boolean }): Promise<number> {
   const apps = await findRunningApps(notice);
   const settled = await Promise.allSettled(
     apps.map((app) => (app.state === 'stuck' ? Promise.reject(stuck(app)) : callSupervisor(app.socket, 'GET /v1/status'))),
@@ -33,7 +33,8 @@ export async function lsCommand(flags: { json?: boolean }): Promise<number> {
   const stopped = stoppedApps(apps);
   if (flags.json) {
     const ended = stopped.map(({ record, ending }) => ({ name: record.name, state: ending.status, ended: ending, workers: [] }));
-    process.stdout.write(`${JSON.stringify([...statuses, ...ended], null, 2)}\n`);
+    // compact: one line (jlist), for scripts that read a line.
+    process.stdout.write(`${JSON.stringify([...statuses, ...ended], null, flags.compact ? undefined : 2)}\n`);
     return 0;
   }
   if (statuses.length === 0 && stopped.length === 0) {

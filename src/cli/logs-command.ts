@@ -95,11 +95,18 @@ function parseLine(line: string, app: string, stream: Stream): LogRecord {
       // An app's own JSON output, or not JSON at all: a plain line.
     }
   }
+  // The supervisor's own log says when each line was written (see console-output.ts).
+  const stamped = stream === 'drover' ? STAMPED.exec(line) : null;
+  if (stamped) return { ts: stamped[1]!, app, worker: null, pid: null, stream, msg: stamped[2]! };
   return { ts: null, app, worker: null, pid: null, stream, msg: line };
 }
 
+const STAMPED = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (.*)$/;
+
+// drover's own lines show when they were written; the app's lines show as the app wrote them.
 function display(record: LogRecord): string {
-  return `${record.app} ${record.stream}${record.worker === null ? '' : ` ${record.worker}`} | ${record.msg}`;
+  const when = record.stream === 'drover' && record.ts !== null ? `${record.ts} ` : '';
+  return `${record.app} ${record.stream}${record.worker === null ? '' : ` ${record.worker}`} | ${when}${record.msg}`;
 }
 
 // The last `count` lines of a file, reading back from its end in blocks (at most 8 MiB:

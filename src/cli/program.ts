@@ -6,6 +6,7 @@ import { configCommand } from './config-command.js';
 import { logsCommand } from './logs-command.js';
 import { resurrectCommand, saveCommand, startupCommand } from './save-commands.js';
 import { describeCommand, lsCommand, restartCommand, scaleCommand, stopCommand } from './control-commands.js';
+import { addPm2Commands } from './pm2-program.js';
 import { runCommand } from './run-command.js';
 import { reloadTarget, type ReloadFlags } from './reload-config.js';
 import { startCommand } from './start-command.js';
@@ -91,6 +92,7 @@ export function buildProgram(): Command {
   program
     .command('ls')
     .alias('status')
+    .alias('list')
     .description('list the running apps and their workers')
     .option('--json', 'print JSON for machines')
     .action(async (flags: { json?: boolean }) => {
@@ -165,14 +167,15 @@ export function buildProgram(): Command {
   program
     .command('startup')
     .description('print (or --write) a systemd unit that resurrects the saved apps at boot')
-    .argument('<system>', "'systemd'")
+    .argument('[system]', "'systemd'; default: this machine's init system")
     .option('--write', 'write it to /etc/systemd/system/drover-<user>.service (needs root)')
-    .action((system: string, flags: { write?: boolean }) => {
+    .action((system: string | undefined, flags: { write?: boolean }) => {
       process.exitCode = startupCommand(system, flags);
     });
 
   program
     .command('describe')
+    .alias('show')
     .description("a running app's config in effect (secrets masked), paths, and its events timeline")
     .argument('<app>', "an app's name")
     .option('--json', 'print JSON for machines')
@@ -189,5 +192,6 @@ export function buildProgram(): Command {
       process.exitCode = await scaleCommand(app, count);
     });
 
+  addPm2Commands(program);
   return program;
 }

@@ -9,6 +9,7 @@ import { privateHome, writePrivateFile } from '../home/private-files.js';
 import { DroverError, errorCode } from '../errors/index.js';
 import type { AppRecord } from '../home/registry.js';
 import { startAgain } from './stopped-apps.js';
+import { detectInitSystem, systemdUnit } from './init-system.js';
 
 const CLI = fileURLToPath(new URL('./main.js', import.meta.url));
 
@@ -66,7 +67,9 @@ export async function resurrectCommand(): Promise<number> {
 }
 
 /** `drover startup systemd`: a unit that resurrects the saved apps at boot; printed, or written with --write. */
-export function startupCommand(system: string, flags: { write?: boolean }): number {
+export function startupCommand(system: string | undefined, flags: { write?: boolean }): number {
+  // With no system named, the machine's own (systemd), or an error saying what was found.
+  system ??= detectInitSystem();
   if (system !== 'systemd') throw new DroverError('DROVER_E_INVALID_OPTION', `startup: '${system}' is not supported; drover writes systemd units (drover startup systemd)`);
   const user = userInfo().username;
   const unit = [
@@ -95,8 +98,12 @@ export function startupCommand(system: string, flags: { write?: boolean }): numb
     process.stdout.write(unit);
     return 0;
   }
-  const file = `/etc/systemd/system/drover-${user}.service`;
-  writeFileSync(file, unit);
+  const { file } = systemdUnit(user);
+  try {
+    writeFileSync(file, unit);
+  } catch (error) {
+    throw new DroverError('DROVER_E_STARTUP', `startup: cannot write ${file} (${errorCode(error)}); run it as root: sudo drover startup systemd --write`, { cause: error });
+  }
   process.stdout.write(`wrote ${file}; enable it with: systemctl daemon-reload && systemctl enable --now drover-${user}\n`);
   const verify = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8' });
   if (verify.error === undefined && verify.status !== 0) process.stderr.write(verify.stderr);

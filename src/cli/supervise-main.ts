@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { consoleOutput } from '../log/console-output.js';
 import { reportFatal } from './report-fatal.js';
 import { superviseApps, type SupervisionPlan } from './supervise.js';
 
@@ -10,5 +11,6 @@ try {
   for await (const chunk of process.stdin) input += String(chunk);
   process.exitCode = await superviseApps(JSON.parse(input) as SupervisionPlan);
 } catch (error) {
-  process.exitCode = reportFatal(error);
+  // Through the supervisor's output, so that its log line has its time too.
+  process.exitCode = reportFatal(error, (text) => consoleOutput.warn(text.trimEnd()));
 }

@@ -2,7 +2,7 @@ import type { AppOptions } from '../config/app-schema.js';
 import type { Server } from 'node:http';
 import { closeControlApi, serveControlApi, type StartCommand } from '../control/server.js';
 import { isDroverError } from '../errors/index.js';
-import { consoleOutput, onOutputProblem, type Output } from '../log/console-output.js';
+import { consoleOutput, onOutputProblem, stampConsoleLines, type Output } from '../log/console-output.js';
 import { formatStatsTable } from './stats-table.js';
 import { reportSupervisor } from './supervisor-lines.js';
 import { Supervisor, type SupervisorResult } from '../supervisor/index.js';
@@ -41,6 +41,8 @@ const PID1_WARNING =
 
 /** Supervise the planned apps until a signal or until no worker is left. Returns the exit code. */
 export async function superviseApps(plan: SupervisionPlan): Promise<number> {
+  // An app whose lines carry times (`time`, log_date_format): drover's own lines do too.
+  if (plan.apps.some(({ app }) => app.logs.date_format !== undefined)) stampConsoleLines();
   const apps = plan.apps.map(({ app, count, reason, heapLimitMb, maxWorkers, maxWorkersReason }) => {
     const supervisor = new Supervisor(app, { heapLimitMb, maxWorkers, maxWorkersReason });
     // Every log file opens before any app starts: a bad path stops everything cleanly.

@@ -55,6 +55,16 @@ export interface RouteResponses {
   'POST /v1/restart': { restarting: number; notUp: number[] };
   'POST /v1/scale': { from: number; to: number };
   'POST /v1/stop': { stopping: true; killTimeoutMs: number };
+  'GET /v1/env': WorkerEnvResponse;
+  'POST /v1/reset': { reset: number };
+  'POST /v1/signal': { signal: string; pids: number[] };
+}
+
+/** The environment one worker was started with (`drover env`), secrets masked. */
+export interface WorkerEnvResponse {
+  slot: number;
+  pid: number;
+  env: Record<string, string>;
 }
 
 /** "GET /v1/status": a route that answers JSON. (GET /v1/logs streams NDJSON instead.) */

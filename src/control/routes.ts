@@ -2,6 +2,7 @@ import type http from 'node:http';
 import type { AppOptions } from '../config/index.js';
 import { maskEnv } from '../config/mask-env.js';
 import { DroverError } from '../errors/index.js';
+import { parseSignalName } from './signal-name.js';
 import type { Supervisor } from '../supervisor/index.js';
 import type { CommandResponse, Exposure, RouteKey, RouteResponses } from './api.js';
 
@@ -108,6 +109,16 @@ export const ROUTES: readonly Route[] = [
     const by = query.get('by');
     return supervisor.scale(by !== null ? { by: Number(by) } : Number(query.get('to')));
   }),
+  // PM2's env, reset and sendSignal. The environment is the owner's business only, as in GET /v1/command.
+  json('GET /v1/env', 'owner', "?slot=N: the environment that worker was started with (secrets masked)", ({ supervisor, query }) => slotEnv(supervisor, query.get('slot') ?? '0')),
+  json('POST /v1/reset', 'token', "every worker's restart count back to 0", ({ supervisor }) => {
+    supervisor.resetRestarts();
+    return { reset: supervisor.workers.length };
+  }),
+  json('POST /v1/signal', 'token', '?signal=SIGUSR2 to the worker of every slot; answers with the pids', ({ supervisor, query }) => {
+    const signal = parseSignalName(query.get('signal') ?? '');
+    return { signal, pids: supervisor.signal(signal) };
+  }),
   json(
     'POST /v1/stop',
     'token',
@@ -119,6 +130,18 @@ export const ROUTES: readonly Route[] = [
     202,
   ),
 ];
+
+// What the worker in `slot` was given on top of the supervisor's own environment
+// (which node:cluster and fork pass on too), secrets masked as describe masks them.
+function slotEnv(supervisor: Supervisor, asked: string) {
+  const worker = supervisor.workers.find((candidate) => String(candidate.slot) === asked);
+  if (!worker) {
+    const slots = supervisor.workers.map((candidate) => candidate.slot).join(', ') || 'none';
+    throw new DroverError('DROVER_E_INVALID_OPTION', `${supervisor.app.name} has no worker in slot '${asked}'; its slots: ${slots}`);
+  }
+  const env = supervisor.workerEnv(worker.slot);
+  return { slot: worker.slot, pid: worker.pid, env: maskEnv(env) };
+}
 
 function supervisorMemory() {
   const { rss, heapTotal, heapUsed, external } = process.memoryUsage();

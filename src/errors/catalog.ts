@@ -83,6 +83,14 @@ export const ERROR_CATALOG = {
     summary: 'A graceful shutdown did not finish: some workers were killed at kill_timeout or by a second signal.',
     exitCode: 1,
   },
+  DROVER_E_FILE_EXISTS: {
+    summary: 'A file drover would write (drover ecosystem) is already there; drover never overwrites it.',
+    exitCode: 2,
+  },
+  DROVER_E_STARTUP: {
+    summary: 'drover startup or unstartup: no init system drover supports, or its unit cannot be written or removed.',
+    exitCode: 2,
+  },
 } as const satisfies Record<string, { summary: string; exitCode: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import { errorCode } from '../errors/index.js';
 
 /** Where the supervisor's own lines go: notes to stdout, problems to stderr. */
@@ -18,7 +19,35 @@ export function onOutputProblem(listener: (message: string) => void): () => void
   return () => outputProblemListeners.delete(listener);
 }
 
-function resilientLines(stream: NodeJS.WriteStream, name: string): (line: string) => void {
+// A background supervisor's stdout and stderr are its log file ($DROVER_HOME/logs/<app>.log):
+// there each line starts with when it was written, as an ISO 8601 time. On a terminal or
+// a pipe (drover run) lines stay as they are, unless an app asks for times (`time`).
+let stampAlways = false;
+
+/** Start every line of the supervisor's own output with an ISO 8601 time, wherever it goes (an app's `time` option). */
+export function stampConsoleLines(): void {
+  stampAlways = true;
+}
+
+function isFile(fd: number): boolean {
+  try {
+    return fstatSync(fd).isFile();
+  } catch {
+    return false;
+  }
+}
+
+// Each line of a message (a crash report has several) gets the time: a log reader sees lines.
+const stamp = (text: string) => {
+  const now = new Date().toISOString();
+  return text
+    .split('\n')
+    .map((line) => `${now} ${line}`)
+    .join('\n');
+};
+
+function resilientLines(stream: NodeJS.WriteStream, fd: number, name: string): (line: string) => void {
+  const toFile = isFile(fd);
   let failure: { code: string; lost: number } | undefined;
   const tell = (message: string) => outputProblemListeners.forEach((listener) => listener(message));
   // Failures are seen in the write callbacks below; the event must not go unhandled.
@@ -28,7 +57,7 @@ function resilientLines(stream: NodeJS.WriteStream, name: string): (line: string
       if (failure) failure.lost += 1;
       return;
     }
-    stream.write(`${line}\n`, (error) => {
+    stream.write(`${stampAlways || toFile ? stamp(line) : line}\n`, (error) => {
       if (error) {
         if (failure) failure.lost += 1;
         else {
@@ -45,6 +74,6 @@ function resilientLines(stream: NodeJS.WriteStream, name: string): (line: string
 }
 
 export const consoleOutput: Output = {
-  info: resilientLines(process.stdout, 'stdout'),
-  warn: resilientLines(process.stderr, 'stderr'),
+  info: resilientLines(process.stdout, 1, 'stdout'),
+  warn: resilientLines(process.stderr, 2, 'stderr'),
 };

@@ -1,4 +1,5 @@
 import type { AppOptions } from '../config/index.js';
+import { formatBytes } from '../config/units.js';
 import type { WorkerStats } from '../ipc/messages.js';
 
 // What a worker's latest report means: the memory limit, a sustained event-loop
@@ -20,9 +21,8 @@ export type HealthVerdict =
 
 /** Judge one report; updates `state`. */
 export function judgeReport(stats: WorkerStats, state: HealthState, app: AppOptions): HealthVerdict {
-  const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
   if (app.max_memory_restart !== undefined && stats.rss > app.max_memory_restart) {
-    return { action: 'replace', kind: 'memory-limit', detail: `RSS ${mb(stats.rss)} is over max_memory_restart ${mb(app.max_memory_restart)}` };
+    return { action: 'replace', kind: 'memory-limit', detail: `RSS ${formatBytes(stats.rss)} is over max_memory_restart ${formatBytes(app.max_memory_restart)}` };
   }
 
   if (stats.health && !stats.health.ok) {

@@ -61,6 +61,12 @@ export class RestartController {
     this.#bySlot.set(slot, this.restartsOf(slot) + 1);
   }
 
+  /** PM2's reset: the counts shown (per slot and by reason) start again from 0; the crash-loop policy keeps its own count. */
+  resetCounts(): void {
+    this.#bySlot.clear();
+    for (const reason of Object.keys(this.counts) as RestartReason[]) this.counts[reason] = 0;
+  }
+
   /** No restart for `slot` any more: a candidate fills it, or scale removed it. */
   cancel(slot: number): void {
     clearTimeout(this.#pending.get(slot));

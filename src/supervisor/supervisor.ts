@@ -7,7 +7,7 @@ import type { SupervisorContext } from './context.js';
 import { describeExit } from './describe-exit.js';
 import type { AppSnapshot, Readiness, ReloadResult, SupervisorEvents, SupervisorResult } from './events.js';
 import { HealthMonitor, type ReplaceReason } from './health-monitor.js';
-import { spawnWorker, type Launcher } from './launcher.js';
+import { spawnWorker, workerEnv, type Launcher } from './launcher.js';
 import { LifecycleQueue } from './lifecycle-queue.js';
 import { keepPidFiles } from './pid-files.js';
 import { Reloader } from './reloader.js';
@@ -349,6 +349,28 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         connections: sum((s) => s.connections),
       },
     };
+  }
+
+  /** PM2's reset: every worker's restart count (and the counts by reason) back to 0. */
+  resetRestarts(): void {
+    this.#restarts.resetCounts();
+  }
+
+  /** The environment a new worker of `slot` starts with: the base environment (the supervisor's, or an update's) under the app's own. */
+  workerEnv(slot: number): Record<string, string> {
+    return { ...(this.#baseEnv as Record<string, string>), ...workerEnv(this.#app, slot) };
+  }
+
+  /** Send `signal` to the worker serving each slot (PM2's sendSignal; not to a reload's new ones); returns the pids it reached. */
+  signal(signal: NodeJS.Signals): number[] {
+    return this.#pool.workers().flatMap((worker) => {
+      try {
+        process.kill(worker.pid, signal);
+        return [worker.pid];
+      } catch {
+        return []; // It exited meanwhile.
+      }
+    });
   }
 
   /** Report something that went wrong without stopping the app (or came right again): in the timeline and as a `warning` event. */

@@ -39,7 +39,7 @@ describe('drover logs', () => {
     const shown = logs.stdout.split('\n').filter(Boolean);
     const count = (stream: string) => shown.filter((line) => line.startsWith(`talk ${stream} | `)).length;
     assert.deepEqual([count('drover'), count('out'), count('err')], [2, 3, 3], "the supervisor's two lines, then three of each stream");
-    assert.match(shown.join('\n'), /^talk drover \| \[drover\] talk: 2 workers listening[^]*^talk out \| out [01] \d+$[^]*^talk err \| err [01] \d+$/m);
+    assert.match(shown.join('\n'), /^talk drover \| \d{4}-\d\d-\d\dT[\d:.]+Z \[drover\] talk: 2 workers listening[^]*^talk out \| out [01] \d+$[^]*^talk err \| err [01] \d+$/m);
 
     const onlyErr = records((await runDrover(['logs', 'talk', '--lines', '4', '--err', '--json'])).stdout);
     assert.equal(onlyErr.length, 4);

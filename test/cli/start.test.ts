@@ -25,12 +25,12 @@ describe('drover start', () => {
 
     const logs = await runDrover(['logs', 'bg', '--lines', '2']);
     assert.equal(logs.code, 0);
-    assert.match(logs.stdout, /^bg drover \| \[drover\] bg: 2 workers: -i 2\nbg drover \| \[drover\] bg: 2 workers listening on http:\/\/127\.0\.0\.1:\d+ \(pids \d+, \d+\)\n$/);
+    assert.match(logs.stdout, /^bg drover \| \S+Z \[drover\] bg: 2 workers: -i 2\nbg drover \| \S+Z \[drover\] bg: 2 workers listening on http:\/\/127\.0\.0\.1:\d+ \(pids \d+, \d+\)\n$/);
 
     const follow = new DroverProcess(['logs', 'bg', '--follow', '--lines', '0']);
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal((await runDrover(['stop', 'bg'])).code, 0);
-    await follow.waitForOutput(/bg drover \| \[drover\] bg: stop requested through the control API: draining 2 worker\(s\)[^]*bg: all workers drained; stopped\n/);
+    await follow.waitForOutput(/bg drover \| \S+Z \[drover\] bg: stop requested through the control API: draining 2 worker\(s\)[^]*bg: all workers drained; stopped\n/);
     assert.equal((await follow.exited).code, 0);
     await waitFor(() => !isAlive(status!.supervisorPid) && status!.workers.every((w) => !isAlive(w.pid)), 5000, 'supervisor and workers gone');
   });

@@ -30,7 +30,7 @@ describe('judgeReport', () => {
     assert.deepEqual(judgeReport(report({ rss: 320 * MB }), freshHealthState(), app({ max_memory_restart: '300M' })), {
       action: 'replace',
       kind: 'memory-limit',
-      detail: 'RSS 320 MB is over max_memory_restart 300 MB',
+      detail: 'RSS 320 MiB is over max_memory_restart 300 MiB',
     });
   });
 

@@ -114,7 +114,7 @@ describe('health supervision', () => {
       await Promise.all(clients);
       agent.destroy();
     }
-    assert.match(drover.stderr, /worker \d \(pid \d+\): RSS \d+ MB is over max_memory_restart 150 MB: starting its replacement, then draining it/);
+    assert.match(drover.stderr, /worker \d \(pid \d+\): RSS \d+ MiB is over max_memory_restart 150 MiB: starting its replacement, then draining it/);
     assert.deepEqual(failures, []);
     assert.ok(ok > 100, `requests served: ${ok}`);
     drover.signal('SIGTERM');
@@ -176,7 +176,7 @@ describe('health supervision', () => {
       'unresponsive', 'exited', 'restarting', 'spawned', 'listening',
     ]);
     assert.match(events.find((e) => e.kind === 'crashed')!.detail, /^crashed with exit code 1 after [\d.]+ m?s$/);
-    assert.match(events.find((e) => e.kind === 'memory-limit')!.detail, /^RSS \d+ MB is over max_memory_restart 150 MB: replacing it$/);
+    assert.match(events.find((e) => e.kind === 'memory-limit')!.detail, /^RSS \d+ MiB is over max_memory_restart 150 MiB: replacing it$/);
     assert.match(events.find((e) => e.kind === 'unresponsive')!.detail, /^unresponsive for [\d.]+ m?s \(no heartbeat\): killed and replaced$/);
     assert.deepEqual(supervisor.snapshot().restarts, { crash: 1, unresponsive: 1, 'memory-limit': 1, 'event-loop-delay': 0, 'health-check': 0, requested: 0 });
     assert.equal((await stop()).exitCode, 0);
