@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { closeControlApi, serveControlApi, type StartCommand } from '../control/server.js';
 import { isDroverError } from '../errors/index.js';
 import { consoleOutput, onOutputProblem, stampConsoleLines, type Output } from '../log/console-output.js';
+import { entryWarnings } from './entry-warnings.js';
 import { formatStatsTable } from './stats-table.js';
 import { reportSupervisor } from './supervisor-lines.js';
 import { Supervisor, type SupervisorResult } from '../supervisor/index.js';
@@ -31,13 +32,6 @@ export interface SupervisionPlan {
   /** The apps come from a config file (not a script named on the command line). */
   fromConfigFile?: boolean;
 }
-
-// As PID 1 (a container's entry point) a process inherits every orphan in its
-// namespace, and must reap them. Node.js has no way to wait for processes it did not
-// start, so the app's grandchildren that outlive their parents would stay as zombies.
-const PID1_WARNING =
-  '[drover] running as PID 1: Node.js cannot reap orphaned processes, so any that the app\'s own child processes leave behind stay as zombies; ' +
-  'run drover under an init: docker run --init, or tini or dumb-init as the ENTRYPOINT (signals and drains work the same)';
 
 /** Supervise the planned apps until a signal or until no worker is left. Returns the exit code. */
 export async function superviseApps(plan: SupervisionPlan): Promise<number> {
@@ -70,7 +64,7 @@ export async function superviseApps(plan: SupervisionPlan): Promise<number> {
     throw error;
   }
 
-  if (process.pid === 1) consoleOutput.warn(PID1_WARNING);
+  for (const warning of entryWarnings()) consoleOutput.warn(warning);
 
   // Our own log failing (a full disk) is told to every app's timeline; it stops nothing.
   const unsubscribe = onOutputProblem((message) => apps.forEach(({ supervisor }) => supervisor.warn(message)));

@@ -66,9 +66,14 @@ export async function loadApps(request: AppRequest): Promise<LoadedApps> {
   const apps: AppOptions[] = [];
   const origins: Record<string, OptionOrigin>[] = [];
   const errors: string[] = [];
+  // Apps left out by --only, named for the message about an unknown one.
+  const skipped: string[] = [];
   for (const { raw, where } of rawApps) {
     // `--only a` checks only the apps it selects: a broken app beside them is not run.
-    if (request.only && typeof raw.name === 'string' && !request.only.some((name) => name === raw.name || name === `${raw.name}-${request.envName}`)) continue;
+    if (request.only && typeof raw.name === 'string' && !request.only.some((name) => name === raw.name || name === `${raw.name}-${request.envName}`)) {
+      skipped.push(raw.name);
+      continue;
+    }
     const keys = normalizeKeys(raw, where);
     warnings.push(...keys.warnings);
     errors.push(...keys.errors);
@@ -101,7 +106,7 @@ export async function loadApps(request: AppRequest): Promise<LoadedApps> {
   }
   if (errors.length > 0) throw new InvalidOptionError(errors.map((line) => `${displayPath(file)}: ${line}`));
   checkUniqueNames(apps, file);
-  const selected = selectApps(apps, request.only, file);
+  const selected = selectApps(apps, request.only, file, skipped);
   return {
     file: { path: file, kind },
     apps: selected,
@@ -129,10 +134,10 @@ function checkUniqueNames(apps: AppOptions[], file: string): void {
   }
 }
 
-function selectApps(apps: AppOptions[], only: readonly string[] | undefined, file: string): AppOptions[] {
+function selectApps(apps: AppOptions[], only: readonly string[] | undefined, file: string, skipped: readonly string[]): AppOptions[] {
   if (!only) return apps;
-  const names = apps.map((app) => app.name);
-  const unknown = only.filter((name) => !names.includes(name));
+  const names = [...apps.map((app) => app.name), ...skipped];
+  const unknown = only.filter((name) => !apps.some((app) => app.name === name));
   if (unknown.length > 0) {
     throw new DroverError(
       'DROVER_E_UNKNOWN_APP',

@@ -41,3 +41,25 @@ it('drains and exits 0 on SIGTERM when it is PID 1', { timeout: 20_000, skip: ca
     outer.kill('SIGKILL');
   }
 });
+
+// `CMD ["npm", "run", "x"]` whose script starts drover: npm is PID 1 and does not pass
+// SIGTERM on. drover says so at start, with the exec form to use instead.
+const canMountProc = canUnshare && spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true']).status === 0;
+
+it('warns when npm is PID 1 and started it', { timeout: 20_000, skip: canMountProc ? false : 'unshare --mount-proc is not permitted here' }, async () => {
+  const port = await freePort();
+  const outer = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', 'npm', 'run', 'drover'], {
+    cwd: `${ROOT}test/fixtures/apps/npm-app`,
+    env: { ...process.env, DROVER_HOME, DROVER_CLI: CLI, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  outer.stdout!.on('data', (chunk) => (output += chunk));
+  outer.stderr!.on('data', (chunk) => (output += chunk));
+  try {
+    await waitFor(() => /worker listening on/.test(output), 15_000, 'the worker to listen');
+    assert.match(output, /\[drover\] started by npm, which is PID 1 \(the container's entry point\): npm does not pass SIGTERM on/);
+  } finally {
+    outer.kill('SIGKILL');
+  }
+});
