@@ -34,8 +34,7 @@ export class HealthMonitor {
   constructor(ctx: SupervisorContext, replace: (worker: WorkerView, reason: ReplaceReason, detail: string) => Promise<boolean>) {
     this.#ctx = ctx;
     this.#replace = replace;
-    // A program that is not Node.js sends no reports: it has no heartbeat to miss.
-    ctx.pool.on('spawn', (worker) => worker.hasRuntime && this.#workers.set(worker, { stats: undefined, lastReportAt: Date.now(), rules: freshHealthState(), replacing: false }));
+    ctx.pool.on('spawn', (worker) => this.#workers.set(worker, { stats: undefined, lastReportAt: Date.now(), rules: freshHealthState(), replacing: false }));
     ctx.pool.on('exit', (worker) => this.#workers.delete(worker));
     ctx.pool.on('stats', (worker, stats) => this.#onStats(worker, stats));
   }
@@ -85,7 +84,8 @@ export class HealthMonitor {
     this.#lastCheck = now;
     for (const [worker, health] of this.#workers) {
       if (late > 100) health.lastReportAt += late;
-      if (worker.intent !== undefined || !worker.live) continue;
+      // A program that is not Node.js has no runtime to send a heartbeat: its figures come from /proc.
+      if (worker.intent !== undefined || !worker.live || !worker.hasRuntime) continue;
       const silent = now - health.lastReportAt;
       if (silent <= this.#ctx.app.heartbeat_timeout) continue;
       this.#ctx.emit('unresponsive', worker.info, silent);

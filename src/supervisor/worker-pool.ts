@@ -5,6 +5,7 @@ import { serializeError, type DrainReport, type SerializedError, type WorkerStat
 import type { AppOutput } from '../log/app-output.js';
 import { describeExit, describeExitAfter, summarizeCause } from './describe-exit.js';
 import { programStopSignal, type Launcher } from './launcher.js';
+import { ProgramStats } from './program-stats.js';
 import { WorkerHandle, type UpOutcome, type WorkerAddress, type WorkerView } from './worker-handle.js';
 import type { ExitIntent, WorkerState } from './worker-state.js';
 
@@ -183,6 +184,16 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
         if (handle.state === 'starting' || (this.#app.wait_ready && handle.state === 'listening')) this.emit('slow-listen', handle);
       }, this.#app.listen_timeout),
     ]);
+    // A program without drover's runtime reports nothing: its figures are read from outside.
+    if (!handle.hasRuntime && child.pid !== undefined && this.#app.stats_interval > 0) {
+      const sampler = new ProgramStats(child.pid);
+      this.#timers.get(handle)!.push(
+        setInterval(() => {
+          const stats = sampler.next();
+          if (stats && handle.live) this.emit('stats', handle, stats);
+        }, this.#app.stats_interval),
+      );
+    }
     child.on('exit', (code: number | null, signal: string | null) => this.#onExit(handle, code, signal));
     // A process that could not be started at all (its cwd gone, say) emits 'error'
     // and never 'exit'. Other errors (sending to one that is exiting) end in 'exit'.

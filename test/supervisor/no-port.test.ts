@@ -73,6 +73,20 @@ describe('a program that is not Node.js', () => {
     }
   });
 
+  it('has its figures read from /proc, so that max_memory_restart replaces it (successor first)', async () => {
+    const supervisor = new Supervisor(program({ stats_interval: 200, heartbeat_timeout: 1000, max_memory_restart: '1M' }));
+    const replaced = new Promise<string>((resolve) => supervisor.once('replaced', (_entry, reason) => resolve(reason)));
+    const done = supervisor.run(1);
+    try {
+      assert.equal(await replaced, 'memory-limit');
+      const [worker] = supervisor.snapshot().workers;
+      assert.ok(worker!.stats === undefined || worker!.stats.rss > 1024 * 1024, 'RSS read from /proc');
+    } finally {
+      supervisor.stop();
+      await done;
+    }
+  });
+
   it('hears kill_signal where one is set, and is killed at kill_timeout if it ignores it', async () => {
     const dir = scratchDir('program');
     const supervisor = new Supervisor(program({ kill_signal: 'SIGTERM', env: { STATE_DIR: dir } }));

@@ -15,13 +15,21 @@ const NPM_APP = fixture('npm-app');
 describe('programs that are not Node.js servers', () => {
   it('a shell script: up after min_uptime, its output logged, SIGINT on stop, listed stopped', async () => {
     const dir = scratchDir('sh');
-    const start = await runDrover(['start', fixture('worker.sh'), '--min-uptime', '300'], { env: { STATE_DIR: dir } });
+    const start = await runDrover(['start', fixture('worker.sh'), '--min-uptime', '300', '--stats-interval', '200'], { env: { STATE_DIR: dir } });
     assert.equal(start.code, 0, start.stderr);
     const [status] = await runningApps();
     assert.equal(status!.name, 'worker');
     assert.equal(status!.workers.length, 1, 'fork mode, one instance');
     const pid = status!.workers[0]!.pid;
     await waitFor(() => existsSync(`${DROVER_HOME}/logs/worker.out.log`) && readFileSync(`${DROVER_HOME}/logs/worker.out.log`, 'utf8').includes(`worker ${pid} started`), 5000, 'its stdout in the log');
+    // Its memory and CPU, read from /proc for its process group, as ls shows them.
+    let rss = 0;
+    for (let i = 0; i < 50 && !(rss > 0); i++) {
+      const [listed] = (await runningApps()) as unknown as { workers: { stats?: { rss: number } }[] }[];
+      rss = listed!.workers[0]!.stats?.rss ?? 0;
+      if (!(rss > 0)) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(rss > 0, 'ls shows its memory');
     assert.equal((await runDrover(['stop', 'worker'])).code, 0);
     assert.equal(readFileSync(`${dir}/${pid}`, 'utf8'), 'SIGINT\n');
     assert.equal((await runDrover(['delete', 'worker'])).code, 0);
