@@ -3,9 +3,8 @@ import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import type { AppOptions } from '../config/index.js';
 import { RUNTIME_VARIABLE, type RuntimeSettings } from '../ipc/messages.js';
+import { RUNTIME_PRELOAD_ARGS } from '../worker/preload.js';
 
-// The worker runtime is preloaded into every worker; the app's script stays the main module.
-const RUNTIME_URL = new URL('../worker/runtime.js', import.meta.url).href;
 
 /** The environment of the worker in `slot`: the app's, plus its instance number and PM2's increment_var. */
 export function workerEnv(app: AppOptions, slot: number): Record<string, string> {
@@ -63,7 +62,8 @@ function unstarted(error: unknown): ChildProcess {
 
 function startProcess(app: AppOptions, slot: number, pipeStdout: boolean, heapLimitMb: number | undefined, baseEnv: NodeJS.ProcessEnv): ChildProcess {
   const heap = heapLimitMb !== undefined && !app.node_args.some((arg) => arg.startsWith('--max-old-space-size')) ? [`--max-old-space-size=${heapLimitMb}`] : [];
-  const execArgv = ['--import', RUNTIME_URL, ...heap, ...app.node_args];
+  // The worker runtime is preloaded into every worker; the app's script stays the main module.
+  const execArgv = [...RUNTIME_PRELOAD_ARGS, ...heap, ...app.node_args];
   // stdout goes straight to ours unless it is logged or formatted; stderr always
   // comes through us, for crash reports.
   const stdio: StdioOptions = ['ignore', pipeStdout ? 'pipe' : 'inherit', 'pipe', 'ipc'];

@@ -1,4 +1,5 @@
 import type net from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { Channel } from '../ipc/channel.js';
 import { checkSupervisorMessage } from '../ipc/guards.js';
 import {
@@ -27,9 +28,17 @@ import { startStatsReporter } from './stats-reporter.js';
 const settingsJson = process.env[RUNTIME_VARIABLE];
 if (typeof process.send === 'function' && settingsJson !== undefined) {
   delete process.env[RUNTIME_VARIABLE];
-  const at = process.execArgv.findIndex((arg, i) => arg === '--import' && process.execArgv[i + 1] === import.meta.url);
-  if (at !== -1) process.execArgv.splice(at, 2);
+  forgetPreload();
   startRuntime(JSON.parse(settingsJson) as RuntimeSettings);
+}
+
+// Take this preload out of process.execArgv, where node:cluster and child_process.fork
+// would pass it on to the app's own children: `--import <url>` (dist/worker/runtime.js)
+// or `--require <path>` (the bundle, dist/worker/runtime.cjs: see preload.ts).
+function forgetPreload(): void {
+  const self = [import.meta.url, fileURLToPath(import.meta.url)];
+  const at = process.execArgv.findIndex((arg, i) => (arg === '--import' || arg === '--require') && self.includes(process.execArgv[i + 1] ?? ''));
+  if (at !== -1) process.execArgv.splice(at, 2);
 }
 
 function startRuntime(settings: RuntimeSettings): void {
