@@ -8,7 +8,12 @@ import { superviseApps, type SupervisionPlan } from './supervise.js';
 
 /** `drover run`: supervise the apps in the foreground until a signal or until no worker is left. Returns the exit code. */
 export async function runCommand(target: string | undefined, appArgs: string[], flags: AppFlags & { stats?: boolean }): Promise<number> {
-  return superviseApps(await planApps(target, appArgs, flags));
+  const plan = await planApps(target, appArgs, flags);
+  // PM2's autostart: false: not run unless named with --only.
+  const held = flags.only === undefined ? plan.apps.filter(({ app }) => !app.autostart) : [];
+  for (const { app } of held) consoleOutput.info(`[drover] ${app.name}: not started (autostart: false); --only ${app.name} runs it`);
+  if (held.length === plan.apps.length && held.length > 0) return 0;
+  return superviseApps({ ...plan, apps: plan.apps.filter((appPlan) => !held.includes(appPlan)) });
 }
 
 /** Validate the apps, print the warnings, and decide each one's worker count. */

@@ -201,6 +201,8 @@ export const APP_OPTIONS = {
   increment_var: option(text('an environment variable name'), {}),
   port: option(port, {}),
   autorestart: option(flag, { plain: true, default: true, flag: '--no-autorestart', help: 'a worker that exits stays down', show: 'value' }),
+  // PM2's: `autostart: false` registers the app stopped; `drover start <app>` starts it.
+  autostart: option(flag, { plain: true, default: true, show: 'value' }),
   stop_exit_codes: option(exitCodes, {}),
   // PM2's defaults for the restart policy, except where noted.
   min_uptime: option(duration('"1s"'), { plain: true, default: 1000, flag: '--min-uptime <ms>', help: 'a worker that dies sooner counts toward a crash loop', show: 'duration' }),

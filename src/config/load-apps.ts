@@ -111,7 +111,7 @@ export async function loadApps(request: AppRequest): Promise<LoadedApps> {
     file: { path: file, kind },
     apps: selected,
     origins: selected.map((app) => origins[apps.indexOf(app)]!),
-    warnings: warnings.map((line) => `${displayPath(file)}: ${line}`),
+    warnings: collapseRepeats(warnings).map((line) => `${displayPath(file)}: ${line}`),
   };
 }
 
@@ -160,4 +160,16 @@ function originsOf(app: AppOptions, overrides: Record<string, unknown>, fromFile
     origins[key] = names.some((name) => name in overrides) ? 'command line' : names.some((name) => name in fromFile) ? 'config file' : 'default';
   }
   return origins;
+}
+
+// The same warning for several apps ("apps[0].pmx: ...", "apps[1].pmx: ...") is one
+// line naming them all: "apps[0], apps[1].pmx: ...".
+function collapseRepeats(warnings: readonly string[]): string[] {
+  const byText = new Map<string, string[]>();
+  for (const line of warnings) {
+    const match = /^(apps\[\d+\])\.(.*)$/.exec(line);
+    const [where, text] = match ? [match[1]!, match[2]!] : ['', line];
+    byText.set(text, [...(byText.get(text) ?? []), where]);
+  }
+  return [...byText].map(([text, wheres]) => (wheres[0] === '' ? text : `${wheres.join(', ')}.${text}`));
 }

@@ -24,12 +24,17 @@ export function normalizeKeys(raw: Record<string, unknown>, where: string): Norm
   const at = (key: string) => (where ? `${where}.${key}` : key);
   for (const [key, value] of Object.entries(raw)) {
     const snake = toSnakeCase(key);
+    // Not PM2's either (it would take it for an environment named "file"): say what works.
+    if (snake === 'env_file' && typeof value === 'string') {
+      result.warnings.push(`${at(key)}: neither PM2 nor drover reads .env files; drover ignores it; to load one, node_args: '--env-file=${value}' (Node.js 20.6+)`);
+      continue;
+    }
     if (/^env_./.test(snake)) {
       result.namedEnvs[snake.slice(4)] = value;
       continue;
     }
     if (snake in IGNORED_PM2_KEYS) {
-      result.warnings.push(`${at(key)}: ${IGNORED_PM2_KEYS[snake]}; drover ignores it`);
+      if (!alreadyMeant(snake, value, raw)) result.warnings.push(`${at(key)}: ${IGNORED_PM2_KEYS[snake]}; drover ignores it`);
       continue;
     }
     const canonical = ALIASES[snake] ?? snake;
@@ -53,4 +58,13 @@ export function normalizeKeys(raw: Record<string, unknown>, where: string): Norm
 
 function sameValue(a: unknown, b: unknown): boolean {
   return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
+
+// An ignored key whose advice the app already follows, or that turns something off,
+// needs no warning: source_map_support beside --enable-source-maps, say.
+function alreadyMeant(key: string, value: unknown, raw: Record<string, unknown>): boolean {
+  if (key !== 'source_map_support' && key !== 'disable_source_map_support') return false;
+  if (value === (key === 'source_map_support' ? false : true)) return true;
+  const args = [raw.node_args, raw.nodeArgs, raw.interpreter_args, raw.interpreterArgs].flat().filter((arg) => typeof arg === 'string');
+  return args.some((arg) => arg.includes('--enable-source-maps')) || (raw.interpreter !== undefined && !/node/.test(String(raw.interpreter)));
 }

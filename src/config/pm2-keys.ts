@@ -22,6 +22,10 @@ export const ALIASES: Readonly<Record<string, string>> = {
   user: 'uid',
   cron: 'cron_restart',
   exec_interpreter: 'interpreter',
+  // pm2-logrotate's settings, often written into an app: drover's log rotation does the same.
+  max_size: 'log_max_size',
+  retain: 'log_retain',
+  compress: 'log_compress',
 };
 
 /**

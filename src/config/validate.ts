@@ -203,7 +203,8 @@ function resolveWatch(parsed: ParsedApp, cwd: string): AppOptions['watch'] {
 // PM2 spells "discard" as "/dev/null" or "NULL"; `disable_logs` discards everything.
 /** The most characters in an app's name: it names files and a socket, and shows in every table. */
 export const NAME_MAX = 64;
-const NAME = /^[A-Za-z0-9][\w.@+-]*$/;
+// Spaces are allowed inside ('NearBy Server' is a real PM2 name): quoted on the command line.
+const NAME = /^[A-Za-z0-9](?:[\w.@+ -]*[\w.@+-])?$/;
 
 // An app's name becomes a socket, log file names and a command-line argument: a slash
 // would put them elsewhere (and hide the app from ls and stop), 'all' would be taken
@@ -215,7 +216,7 @@ function checkName(name: string, label: FieldLabel): void {
       : name.length > NAME_MAX
         ? `it has ${name.length} characters, more than ${NAME_MAX}`
         : !NAME.test(name)
-          ? 'it may only have letters, digits and . _ - @ +, and must start with a letter or digit'
+          ? 'it may only have letters, digits, spaces and . _ - @ +, must start with a letter or digit, and must not end with a space'
           : undefined;
   if (problem) throw new InvalidOptionError([`${label('name')}: ${problem}, got ${describeValue(name)}`]);
 }

@@ -54,7 +54,7 @@ describe('bad input', () => {
   });
 
   for (const [name, why] of <[string, string][]>[
-    ['a/b', 'it may only have letters, digits and . _ - @ +, and must start with a letter or digit'],
+    ['a/b', 'it may only have letters, digits, spaces and . _ - @ +, must start with a letter or digit, and must not end with a space'],
     ['all', "'all' stands for every app in drover's commands"],
     ['x'.repeat(70), 'it has 70 characters, more than 64'],
   ]) {
