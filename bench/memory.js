@@ -13,9 +13,13 @@
 // Setups run one after another, never side by side, in an order that rotates per
 // round; with --rounds N each figure is the median of N.
 //
+// drover runs twice: each app started on its own (one supervisor process per app), and
+// all six from one config file with `start --one-process` (their supervisors in one
+// background process, as PM2's daemon holds every app).
+//
 //   node bench/memory.js [--apps 6] [--rounds 3] [--idle-seconds 15] [--verbose 1] [--pm2 0]
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { ROOT, freePort, median, option } from './lib.js';
 
@@ -95,21 +99,28 @@ function measure(supervisorPids, workerPids) {
   return { supervisors: sum(supervisorPids), workers: sum(workerPids), supervisorCount: supervisorPids.length, workerCount: workerPids.length };
 }
 
-function droverSetup() {
+// drover: each app started on its own (one supervisor process per app, the default),
+// or, with oneProcess, all from one config file with `start --one-process` (each app's
+// supervisor in one shared background process).
+function droverSetup(oneProcess = false) {
   const home = tempHome('drover-bench-memory-');
   const drover = (args, env = {}) =>
     execFileSync(process.execPath, [`${ROOT}dist/cli/main.js`, ...args], { cwd: ROOT, env: { ...process.env, DROVER_HOME: home, ...env }, encoding: 'utf8', stdio: 'pipe' });
   return {
-    name: 'drover',
+    name: oneProcess ? 'drover --one-process' : 'drover',
     async start() {
       const ports = [];
-      for (let i = 0; i < apps; i++) {
-        const port = await freePort();
-        ports.push(port);
-        drover(['start', APP, '-i', '1', '--name', `mem-${i}`], { PORT: String(port), HOST: '127.0.0.1' });
+      for (let i = 0; i < apps; i++) ports.push(await freePort());
+      if (oneProcess) {
+        const config = `${home}/ecosystem.config.js`;
+        const list = ports.map((port, i) => ({ name: `mem-${i}`, script: `${ROOT}${APP}`, instances: 1, exec_mode: 'cluster', env: { PORT: String(port), HOST: '127.0.0.1' } }));
+        writeFileSync(config, `module.exports = { apps: ${JSON.stringify(list)} };\n`);
+        drover(['start', config, '--one-process']);
+      } else {
+        ports.forEach((port, i) => drover(['start', APP, '-i', '1', '--name', `mem-${i}`], { PORT: String(port), HOST: '127.0.0.1' }));
       }
       await waitForAnswers(ports);
-      const supervisors = JSON.parse(drover(['ls', '--json'])).map((status) => status.supervisorPid);
+      const supervisors = [...new Set(JSON.parse(drover(['ls', '--json'])).map((status) => status.supervisorPid))];
       for (const pid of supervisors) seenPids.add(pid);
       return supervisors;
     },
@@ -180,7 +191,7 @@ function bareSetup() {
   };
 }
 
-const setups = [droverSetup(), ...(withPm2 ? [pm2Setup('fork'), pm2Setup('cluster')] : []), bareSetup()];
+const setups = [droverSetup(), droverSetup(true), ...(withPm2 ? [pm2Setup('fork'), pm2Setup('cluster')] : []), bareSetup()];
 
 /** Stop everything: each setup's own way, then SIGKILL any pid seen that is still there, then the homes. */
 function cleanUp() {
@@ -251,5 +262,5 @@ function printTable() {
       ]),
     );
   }
-  console.log('\nsupervisors: drover\'s one per app, or PM2\'s one daemon; workers: the app processes; PSS unless named.');
+  console.log('\nsupervisors: drover\'s one process per app (or one for all, --one-process), or PM2\'s one daemon; workers: the app processes; PSS unless named.');
 }

@@ -11,7 +11,8 @@ import type { AppFlags } from './app-request.js';
 import { lsCommand } from './control-commands.js';
 import { planApps } from './run-command.js';
 import { findStoppedApp, startAgain } from './stopped-apps.js';
-import type { SupervisionPlan } from './supervise.js';
+import { writeAppRecord } from '../home/registry.js';
+import type { AppPlan, SupervisionPlan } from './supervise.js';
 
 // A background supervisor runs this lean entry, not the CLI: see supervise.ts. It is
 // the build's one-file CommonJS bundle of supervise-main.js (scripts/bundle.js): 40
@@ -59,7 +60,7 @@ async function checkLogFiles(app: AppOptions, count: number): Promise<void> {
  * run`), then wait until its workers are up (or it failed), print the status table,
  * and return.
  */
-export async function startCommand(target: string | undefined, appArgs: string[], flags: AppFlags, runArgs: string[]): Promise<number> {
+export async function startCommand(target: string | undefined, appArgs: string[], flags: AppFlags & { oneProcess?: boolean }, runArgs: string[]): Promise<number> {
   const runningApps = await findRunningApps();
   // `drover start api`, where api is a stopped app and not a file here: start it as it was.
   const stopped = target !== undefined && appArgs.length === 0 && !existsSync(target) ? findStoppedApp(runningApps, target) : undefined;
@@ -75,35 +76,57 @@ export async function startCommand(target: string | undefined, appArgs: string[]
     throw new DroverError('DROVER_E_APP_RUNNING', `'${already[0]}' is already running; drover reload or stop it instead`);
   }
   for (const name of already) process.stdout.write(`${name}: already running; left as it is (drover reload ${name} applies a changed config)\n`);
-  return startPlanned(plan, (name) => !running.has(name), runArgs);
+  return startPlanned(plan, (name) => !running.has(name), runArgs.filter((arg) => arg !== '--one-process'), flags.oneProcess === true);
 }
 
 /**
- * Start the apps of a validated plan that `select` picks, one detached supervisor each,
+ * Start the apps of a validated plan that `select` picks, one detached supervisor
+ * process each (or, with `oneProcess`, one process holding every app's supervisor),
  * then print the `ls` table. `runArgs` are the arguments each supervisor records, to
  * be started again as it was. Returns 3 if one did not come up.
  */
-export async function startPlanned(plan: SupervisionPlan, select: (name: string) => boolean, runArgs: string[]): Promise<number> {
-  const apps = plan.apps.filter(({ app }) => select(app.name)).map((appPlan) => ({ ...appPlan, app: withDefaultLogFiles(appPlan.app) }));
+export async function startPlanned(plan: SupervisionPlan, select: (name: string) => boolean, runArgs: string[], oneProcess = false): Promise<number> {
+  // How each app was started, to start it again on its own (`drover save`, `start <app>`).
+  const commandOf = (name: string) => {
+    const only = plan.fromConfigFile || plan.apps.length > 1 ? ['--only', name] : [];
+    return { ...plan.command, argv: ['run', ...withoutOnly(runArgs), ...only], background: true };
+  };
+  const selected = plan.apps.filter(({ app }) => select(app.name));
+  // PM2's autostart: false: listed as stopped; started when named (--only, `drover start <app>`).
+  const named = runArgs.some((arg) => arg === '--only' || arg.startsWith('--only='));
+  const held = named ? [] : selected.filter(({ app }) => !app.autostart);
+  for (const { app } of held) {
+    writeAppRecord({ name: app.name, ...commandOf(app.name), ended: { status: 'stopped', at: Date.now(), exitCode: 0, reason: 'autostart: false', code: undefined } });
+    process.stdout.write(`${app.name}: not started (autostart: false); drover start ${app.name} starts it\n`);
+  }
+  const apps = selected.filter((appPlan) => !held.includes(appPlan)).map((appPlan) => ({ ...appPlan, app: withDefaultLogFiles(appPlan.app) }));
   for (const { app, count } of apps) await checkLogFiles(app, count);
+  const groups: AppPlan[][] = oneProcess && apps.length > 1 ? [apps] : apps.map((appPlan) => [appPlan]);
 
   let failed = 0;
-  for (const appPlan of apps) {
-    const { app } = appPlan;
-    const log = supervisorLogPath(app.name);
+  for (const group of groups) {
+    // The process's own output (a fatal error before any app starts) goes to the first app's log.
+    const log = supervisorLogPath(group[0]!.app.name);
     const fd = openForAppend(log);
-    // One supervisor per app; `drover save` records how to start it again.
-    const only = plan.apps.length > 1 || runArgs.includes('--only') ? ['--only', app.name] : [];
-    const own: SupervisionPlan = { apps: [appPlan], stats: false, command: { ...plan.command, argv: ['run', ...withoutOnly(runArgs), ...only], background: true } };
+    const shared = group.length > 1;
+    const own: SupervisionPlan = {
+      // Sharing a process, each app keeps its own log and record, and lives on its own.
+      apps: group.map((appPlan) => (shared ? { ...appPlan, command: commandOf(appPlan.app.name), logFile: supervisorLogPath(appPlan.app.name) } : appPlan)),
+      stats: false,
+      command: commandOf(group[0]!.app.name),
+      independent: true,
+    };
     const child = spawn(process.execPath, [...SUPERVISOR_NODE_ARGS, SUPERVISOR_ENTRY], { detached: true, stdio: ['pipe', fd, fd], env: process.env });
     child.stdin!.end(JSON.stringify(own));
     child.unref();
     closeSync(fd);
-    const outcome = await waitUntilUp(app.name, child.pid!, app.listen_timeout + 10_000);
-    if (outcome !== 'up') {
+    for (const { app } of group) {
+      const outcome = await waitUntilUp(app.name, child.pid!, app.listen_timeout + 10_000);
+      if (outcome === 'up') continue;
       failed += 1;
-      const tail = readFileSync(log, 'utf8').trimEnd().split('\n').slice(-12).join('\n');
-      process.stderr.write(`drover: ${app.name} did not start (${outcome}); the end of ${log}:\n${tail}\n`);
+      const appLog = supervisorLogPath(app.name);
+      const tail = readFileSync(appLog, 'utf8').trimEnd().split('\n').slice(-12).join('\n');
+      process.stderr.write(`drover: ${app.name} did not start (${outcome}); the end of ${appLog}:\n${tail}\n`);
     }
   }
   await lsCommand({});

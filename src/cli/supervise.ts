@@ -2,9 +2,10 @@ import type { AppOptions } from '../config/app-schema.js';
 import type { Server } from 'node:http';
 import { closeControlApi, serveControlApi, type StartCommand } from '../control/server.js';
 import { isDroverError } from '../errors/index.js';
-import { consoleOutput, onOutputProblem, stampConsoleLines, type Output } from '../log/console-output.js';
+import { consoleOutput, fileOutput, onOutputProblem, stampConsoleLines, type Output } from '../log/console-output.js';
 import { entryWarnings } from './entry-warnings.js';
 import { formatStatsTable } from './stats-table.js';
+import { openForAppend } from '../home/private-files.js';
 import { reportSupervisor } from './supervisor-lines.js';
 import { Supervisor, type SupervisorResult } from '../supervisor/index.js';
 
@@ -22,6 +23,10 @@ export interface AppPlan {
   /** The most workers `scale` may ask for, and how that was arrived at. */
   maxWorkers: number;
   maxWorkersReason: string;
+  /** How this app alone was started, where its supervisor shares a process with others (start --one-process). */
+  command?: StartCommand;
+  /** Its own supervisor log, where its supervisor shares a process with others. */
+  logFile?: string;
 }
 
 /** Everything a supervisor process needs: what `drover run` validated, and how to start it again. */
@@ -31,30 +36,33 @@ export interface SupervisionPlan {
   command: StartCommand;
   /** The apps come from a config file (not a script named on the command line). */
   fromConfigFile?: boolean;
+  /** Each app lives on its own: one that does not start leaves the others running (start --one-process). */
+  independent?: boolean;
 }
 
 /** Supervise the planned apps until a signal or until no worker is left. Returns the exit code. */
 export async function superviseApps(plan: SupervisionPlan): Promise<number> {
   // An app whose lines carry times (`time`, log_date_format): drover's own lines do too.
   if (plan.apps.some(({ app }) => app.logs.date_format !== undefined)) stampConsoleLines();
-  const apps = plan.apps.map(({ app, count, reason, heapLimitMb, maxWorkers, maxWorkersReason }) => {
+  const apps = plan.apps.map(({ app, count, reason, heapLimitMb, maxWorkers, maxWorkersReason, command, logFile }) => {
     const supervisor = new Supervisor(app, { heapLimitMb, maxWorkers, maxWorkersReason });
     // Every log file opens before any app starts: a bad path stops everything cleanly.
     supervisor.prepare(count);
-    return { supervisor, count, reason };
+    const console = logFile === undefined ? consoleOutput : fileOutput(openForAppend(logFile), `log of ${app.name}`);
+    return { supervisor, count, reason, command: command ?? plan.command, console };
   });
 
   // Each app's control socket (drover ls / reload / stop); a name already running stops
   // us here, and the sockets opened before it close again: nothing is left running.
   const servers: { server: Server; name: string }[] = [];
   try {
-    for (const { supervisor } of apps) {
+    for (const { supervisor, command, console } of apps) {
       const name = supervisor.app.name;
-      const onStale = () => consoleOutput.warn(`[drover] ${name}: removed a stale control socket left by a killed supervisor`);
-      const server = await serveControlApi(supervisor, plan.command, onStale).catch((error: Error) => {
+      const onStale = () => console.warn(`[drover] ${name}: removed a stale control socket left by a killed supervisor`);
+      const server = await serveControlApi(supervisor, command, onStale).catch((error: Error) => {
         if (isDroverError(error)) throw error;
         // The app runs without it; only ls/reload/stop cannot reach it.
-        consoleOutput.warn(`[drover] ${name}: no control socket (${error.message}); drover ls, reload and stop will not see this app`);
+        console.warn(`[drover] ${name}: no control socket (${error.message}); drover ls, reload and stop will not see this app`);
         return undefined;
       });
       if (server) servers.push({ server, name });
@@ -92,23 +100,24 @@ export async function superviseApps(plan: SupervisionPlan): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGUSR2', onReload);
   process.on('SIGHUP', onReload);
-  // Start-up is all or nothing: an app that ends before all its workers are up (a crash
-  // loop, a port in use) stops the apps started with it.
+  // Start-up is all or nothing, unless the apps are independent: an app that ends before
+  // all its workers are up (a crash loop, a port in use) stops the apps started with it.
   const startFailed = (failed: Supervisor) => {
     for (const { supervisor } of apps) if (supervisor !== failed) supervisor.stop(`${failed.app.name} did not start`);
   };
   let results: SupervisorResult[];
   try {
     results = await Promise.all(
-      apps.map(({ supervisor, count, reason }) => {
+      apps.map(({ supervisor, count, reason, console }) => {
         const mode = supervisor.app.exec_mode === 'fork' ? ' (fork mode)' : '';
-        consoleOutput.info(`[drover] ${supervisor.app.name}: ${reason}${mode}`);
-        reportSupervisor(supervisor, followedOutput(supervisor));
+        console.info(`[drover] ${supervisor.app.name}: ${reason}${mode}`);
+        reportSupervisor(supervisor, followedOutput(supervisor, console));
         let up = false;
         supervisor.once('ready', () => (up = true));
-        if (apps.length > 1) supervisor.once('give-up', () => !up && startFailed(supervisor));
+        const together = apps.length > 1 && !plan.independent;
+        if (together) supervisor.once('give-up', () => !up && startFailed(supervisor));
         return supervisor.run(count).then((result) => {
-          if (!up && apps.length > 1) startFailed(supervisor);
+          if (!up && together) startFailed(supervisor);
           return result;
         });
       }),
@@ -126,12 +135,12 @@ export async function superviseApps(plan: SupervisionPlan): Promise<number> {
 
 // The supervisor's own lines go to its console (its log, in the background) and to
 // whoever follows the app's log stream, so that `drover logs --follow` explains restarts.
-function followedOutput(supervisor: Supervisor): Output {
+function followedOutput(supervisor: Supervisor, console: Output): Output {
   const publish = (msg: string) =>
     supervisor.output.publish({ ts: new Date().toISOString(), app: supervisor.app.name, worker: null, pid: null, stream: 'drover', msg });
   const tee = (write: (line: string) => void) => (line: string) => {
     write(line);
     publish(line);
   };
-  return { info: tee(consoleOutput.info), warn: tee(consoleOutput.warn) };
+  return { info: tee(console.info), warn: tee(console.warn) };
 }

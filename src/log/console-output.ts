@@ -1,4 +1,5 @@
-import { fstatSync } from 'node:fs';
+import { createWriteStream, fstatSync } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { errorCode } from '../errors/index.js';
 
 /** Where the supervisor's own lines go: notes to stdout, problems to stderr. */
@@ -46,7 +47,7 @@ const stamp = (text: string) => {
     .join('\n');
 };
 
-function resilientLines(stream: NodeJS.WriteStream, fd: number, name: string): (line: string) => void {
+function resilientLines(stream: Writable, fd: number, name: string): (line: string) => void {
   const toFile = isFile(fd);
   let failure: { code: string; lost: number } | undefined;
   const tell = (message: string) => outputProblemListeners.forEach((listener) => listener(message));
@@ -77,3 +78,13 @@ export const consoleOutput: Output = {
   info: resilientLines(process.stdout, 1, 'stdout'),
   warn: resilientLines(process.stderr, 2, 'stderr'),
 };
+
+/**
+ * One app's own lines in a file of its own, stamped like a background supervisor's
+ * log: for apps whose supervisors share one background process (`start --one-process`),
+ * each keeps its `<app>.log`. `fd` is open for appending (openForAppend).
+ */
+export function fileOutput(fd: number, name: string): Output {
+  const write = resilientLines(createWriteStream('', { fd }), fd, name);
+  return { info: write, warn: write };
+}

@@ -86,3 +86,30 @@ describe('start <config> with some apps running', () => {
     assert.equal((await runDrover(['delete', 'all'])).code, 0);
   });
 });
+
+describe('start --one-process', () => {
+  it("runs the apps' supervisors in one background process; each app still stops, logs and restarts on its own", async () => {
+    const dir = scratchDir('one-process');
+    const ports = [await freePort(), await freePort(), await freePort()];
+    const config = `${dir}/ecosystem.config.js`;
+    writeFileSync(config, `module.exports = { apps: ${JSON.stringify(ports.map((port, i) => ({ name: `p${i}`, script: example('hello/server.js'), env: { PORT: port } })))} };\n`);
+    const start = await runDrover(['start', config, '--one-process']);
+    assert.equal(start.code, 0, start.stderr);
+    const apps = await runningApps();
+    assert.deepEqual(apps.map((app) => app.name), ['p0', 'p1', 'p2']);
+    assert.equal(new Set(apps.map((app) => app.supervisorPid)).size, 1, 'one supervisor process');
+    for (const port of ports) assert.equal((await get(`http://127.0.0.1:${port}/`)).status, 200);
+
+    // One app stops; the others, in the same process, serve on.
+    assert.equal((await runDrover(['stop', 'p1'])).code, 0);
+    assert.deepEqual((await runningApps()).map((app) => app.name), ['p0', 'p2']);
+    assert.equal((await get(`http://127.0.0.1:${ports[2]}/`)).status, 200);
+    const logs = await runDrover(['logs', 'p1', '--lines', '50']);
+    assert.match(logs.stdout, /p1 drover \| .*\[drover\] p1: 1 worker listening on/);
+    assert.doesNotMatch(logs.stdout, /\[drover\] p0:/, "each app's supervisor lines in its own log");
+    // Started again on its own, as it was recorded.
+    assert.equal((await runDrover(['start', 'p1'])).code, 0);
+    assert.notEqual((await runningApps()).find((app) => app.name === 'p1')!.supervisorPid, apps[0]!.supervisorPid);
+    assert.equal((await runDrover(['delete', 'all'])).code, 0);
+  });
+});
