@@ -95,9 +95,11 @@ export async function reloadCommand(target: string, flags: { json?: boolean }): 
     results.push({ name: app.name, ...result });
     if (!flags.json) {
       process.stdout.write(
-        result.ok
-          ? `${app.name}: reloaded in ${formatDuration(result.durationMs)}, ${result.replaced.length} worker(s) replaced\n`
-          : `${app.name}: reload stopped: ${result.failure?.why}\n`,
+        !result.ok
+          ? `${app.name}: reload stopped: ${result.failure?.why}\n`
+          : result.restarted !== undefined
+            ? `${app.name}: restarted in ${formatDuration(result.durationMs)}, ${result.restarted} worker(s) (a server in fork mode: each worker binds its own port, so a new one cannot start beside the old)\n`
+            : `${app.name}: reloaded in ${formatDuration(result.durationMs)}, ${result.replaced.length} worker(s) replaced\n`,
       );
     }
   }
@@ -115,7 +117,7 @@ export async function stopCommand(target: string, flags: { forget?: boolean } = 
   // `stop` of an app already stopped is done; `delete` of one forgets it.
   const apps = stopped.length > 0 ? [] : await selectRunningApps(target, notice);
   for (const { record } of stopped) if (!flags.forget) process.stdout.write(`${record.name}: already stopped\n`);
-  let stillRunning = 0;
+  const stillRunning: string[] = [];
   for (const app of apps) {
     const { killTimeoutMs } = await callSupervisor(app.socket, 'POST /v1/stop');
     // Every worker is gone by kill_timeout; the supervisor then closes its files and exits.
@@ -124,7 +126,7 @@ export async function stopCommand(target: string, flags: { forget?: boolean } = 
     const running = async () => (await findRunningApps()).some((candidate) => candidate.name === app.name);
     while ((await running()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     if (await running()) {
-      stillRunning += 1;
+      stillRunning.push(app.name);
       process.stderr.write(
         `drover: ${app.name}: its supervisor is still there ${formatDuration(waitMs)} after the stop (kill_timeout ${formatDuration(killTimeoutMs)}); ` +
           `drover ls shows it; its log is ${supervisorLogPath(app.name)}\n`,
@@ -135,13 +137,14 @@ export async function stopCommand(target: string, flags: { forget?: boolean } = 
   }
   if (flags.forget) {
     // Every app named, running or not, leaves the registry (ls) and the saved list.
-    const names = [...apps.map((app) => app.name), ...(target === 'all' ? stoppedApps(running) : stopped).map(({ record }) => record.name)];
+    // One still running (stuck) keeps its record: its supervisor writes it when it ends.
+    const names = [...apps.map((app) => app.name).filter((name) => !stillRunning.includes(name)), ...(target === 'all' ? stoppedApps(running) : stopped).map(({ record }) => record.name)];
     for (const name of names) removeAppRecord(name);
     process.stdout.write(`deleted: ${names.join(', ') || 'none'}\n`);
     const forgotten = forgetSaved(names);
     if (forgotten.length > 0) process.stdout.write(`removed from ${dumpPath()}: ${forgotten.join(', ')}\n`);
   }
-  return stillRunning > 0 ? 1 : 0;
+  return stillRunning.length > 0 ? 1 : 0;
 }
 
 /**

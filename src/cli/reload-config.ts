@@ -4,11 +4,15 @@ import { fileURLToPath } from 'node:url';
 import { formatDuration } from '../config/units.js';
 import { callSupervisor, findRunningApps, selectRunningApps } from '../control/client.js';
 import { readAppRecord, startArgv } from '../home/registry.js';
+import { isDroverError } from '../errors/index.js';
+import type { RouteResponses } from '../control/api.js';
 import type { AppFlags } from './app-request.js';
 import { planApps } from './run-command.js';
 import { reloadCommand } from './control-commands.js';
 import { startPlanned, withDefaultLogFiles } from './start-command.js';
-import { findStoppedApp, startAgain } from './stopped-apps.js';
+import { FROM_RECORD, findStoppedApp, startAgain, startedFromRecord } from './stopped-apps.js';
+
+type UpdateResult = RouteResponses['POST /v1/update'];
 
 // `drover reload <config>`: config changes without downtime. Each running app of the
 // file gets its new options and a rolling reload (and a scale, where its count
@@ -33,10 +37,12 @@ export interface ReloadFlags extends AppFlags {
 export async function reloadTarget(target: string | undefined, appArgs: string[], flags: ReloadFlags, args: string[]): Promise<number> {
   const apps = await findRunningApps();
   const isFile = target === undefined || existsSync(target);
-  if (target !== undefined && (target === 'all' || apps.some((app) => app.name === target))) {
+  // A drover started by `reload <app> --update-env` takes its target for the file it names.
+  const fromRecord = startedFromRecord();
+  if (target !== undefined && !fromRecord && (target === 'all' || apps.some((app) => app.name === target))) {
     return flags.updateEnv ? reloadWithUpdatedEnv(target, flags) : reloadCommand(target, flags);
   }
-  const stopped = isFile ? undefined : findStoppedApp(apps, target);
+  const stopped = isFile || fromRecord ? undefined : findStoppedApp(apps, target);
   if (stopped) return startAgain(stopped.record);
   if (!isFile) return reloadCommand(target, flags);
   // What each supervisor started from here records, to be started again as it was.
@@ -56,16 +62,26 @@ export async function reloadFromConfig(target: string | undefined, appArgs: stri
     if (!live) continue;
     // A background app writes to the default log files unless its config names others, as `start` set it up.
     const options = readAppRecord(app.name)?.background ? withDefaultLogFiles(app) : app;
-    const result = await callSupervisor(live.socket, 'POST /v1/update', { body: { app: options, baseEnv }, timeoutMs: UPDATE_TIMEOUT_MS });
-    const status = await callSupervisor(live.socket, 'GET /v1/status');
-    const scaled = result.ok && status.workers.length !== count ? await callSupervisor(live.socket, 'POST /v1/scale', { query: { to: count }, timeoutMs: UPDATE_TIMEOUT_MS }) : undefined;
+    // One app refused (an option it cannot change live) does not keep the others from their update.
+    let result: UpdateResult;
+    let scaled: { from: number; to: number } | undefined;
+    try {
+      result = await callSupervisor(live.socket, 'POST /v1/update', { body: { app: options, baseEnv }, timeoutMs: UPDATE_TIMEOUT_MS });
+      const status = await callSupervisor(live.socket, 'GET /v1/status');
+      if (result.ok && status.workers.length !== count) scaled = await callSupervisor(live.socket, 'POST /v1/scale', { query: { to: count }, timeoutMs: UPDATE_TIMEOUT_MS });
+    } catch (error) {
+      failed += 1;
+      process.stderr.write(`drover: ${(error as Error).message}${isDroverError(error) ? ` [${error.code}]` : ''}\n`);
+      continue;
+    }
     if (!result.ok) failed += 1;
     results.push({ name: app.name, ...result, scaled });
     if (flags.json) continue;
     const what = result.changed.length > 0 ? result.changed.join(', ') : 'no option changed';
+    const how = result.restarted !== undefined ? `restarted in ${formatDuration(result.durationMs)}, ${result.restarted} worker(s) (fork mode)` : `reloaded in ${formatDuration(result.durationMs)}, ${result.replaced.length} worker(s) replaced`;
     process.stdout.write(
       result.ok
-        ? `${app.name}: config applied (${what}), reloaded in ${formatDuration(result.durationMs)}, ${result.replaced.length} worker(s) replaced${scaled ? `, scaled from ${scaled.from} to ${scaled.to}` : ''}\n`
+        ? `${app.name}: config applied (${what}), ${how}${scaled ? `, scaled from ${scaled.from} to ${scaled.to}` : ''}\n`
         : `${app.name}: config applied (${what}), but the reload stopped: ${result.failure?.why}\n`,
     );
   }
@@ -94,7 +110,7 @@ export async function reloadWithUpdatedEnv(target: string, flags: ReloadFlags): 
     }
     // `start <its arguments>` becomes `reload <its arguments>`, run where it was started.
     const argv = ['reload', ...startArgv(record).slice(1), '--update-env', ...(flags.json ? ['--json'] : [])];
-    const result = spawnSync(process.execPath, [CLI, ...argv], { cwd: record.cwd, env: process.env, stdio: 'inherit' });
+    const result = spawnSync(process.execPath, [CLI, ...argv], { cwd: record.cwd, env: { ...process.env, [FROM_RECORD]: '1' }, stdio: 'inherit' });
     if (result.status !== 0) failed += 1;
   }
   return failed > 0 ? 1 : 0;

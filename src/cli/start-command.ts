@@ -10,8 +10,8 @@ import { AppOutput } from '../log/app-output.js';
 import type { AppFlags } from './app-request.js';
 import { lsCommand } from './control-commands.js';
 import { planApps } from './run-command.js';
-import { findStoppedApp, startAgain } from './stopped-apps.js';
-import { writeAppRecord } from '../home/registry.js';
+import { findStoppedApp, startAgain, startedFromRecord } from './stopped-apps.js';
+import { readAppRecord, writeAppRecord } from '../home/registry.js';
 import type { AppPlan, SupervisionPlan } from './supervise.js';
 
 // A background supervisor runs this lean entry, not the CLI: see supervise.ts. It is
@@ -62,9 +62,13 @@ async function checkLogFiles(app: AppOptions, count: number): Promise<void> {
  */
 export async function startCommand(target: string | undefined, appArgs: string[], flags: AppFlags & { oneProcess?: boolean }, runArgs: string[]): Promise<number> {
   const runningApps = await findRunningApps();
-  // `drover start api`, where api is a stopped app and not a file here: start it as it was.
-  const stopped = target !== undefined && appArgs.length === 0 && !existsSync(target) ? findStoppedApp(runningApps, target) : undefined;
-  if (stopped) return startAgain(stopped.record);
+  // `drover start api`, where api is a stopped app: start it as it was, flags given now
+  // after its own. A name wins over a file of that name unless the target looks like a
+  // path (PM2's rule); a drover started from a record takes it as a path.
+  const fromRecord = startedFromRecord();
+  const nameLike = target !== undefined && !fromRecord && appArgs.length === 0 && (!/[/.]/.test(target) || !existsSync(target));
+  const stopped = nameLike ? findStoppedApp(runningApps, target) : undefined;
+  if (stopped) return startAgain(stopped.record, runArgs.filter((arg, at) => at !== runArgs.indexOf(target!) && arg !== '--one-process'));
 
   // Validate everything here, so that a bad option fails in the terminal, not in a log.
   const plan = await planApps(target, appArgs, flags);
@@ -136,7 +140,8 @@ export async function startPlanned(plan: SupervisionPlan, select: (name: string)
 // Wait until the new supervisor says its app is up (or degraded, or stopped): it holds
 // the answer until then. Until its control socket answers, check that it is alive.
 async function waitUntilUp(name: string, pid: number, timeoutMs: number): Promise<'up' | string> {
-  const deadline = Date.now() + timeoutMs;
+  const startedAt = Date.now();
+  const deadline = startedAt + timeoutMs;
   const socket = socketPath(name);
   while (Date.now() < deadline) {
     if (!isRunning(pid)) return 'its supervisor exited';
@@ -145,6 +150,9 @@ async function waitUntilUp(name: string, pid: number, timeoutMs: number): Promis
     // The socket answers for this supervisor: `start` refused the name if another ran it.
     if (readiness?.state === 'up') return 'up';
     if (readiness?.state === 'degraded') return `degraded: ${readiness.reason}`;
+    // Its supervisor may live on for other apps (--one-process): its record says it ended.
+    const ended = readAppRecord(name)?.ended;
+    if (ended && ended.at >= startedAt) return `it ${ended.status === 'errored' ? 'gave up' : 'stopped'}`;
     // Stopping (its app ended, a crash loop say): its supervisor exits next, and says why in its log.
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -30,8 +30,28 @@ export function findStoppedApp(running: readonly RunningApp[], name: string): St
   return stoppedApps(running).find((app) => app.record.name === name);
 }
 
-/** Start a stopped app again as it was started (its arguments, folder and environment); returns the exit code of `drover start`. */
-export function startAgain(record: AppRecord): number {
-  const result = spawnSync(process.execPath, [CLI, ...startArgv(record)], { cwd: record.cwd, env: record.env, stdio: 'inherit' });
+/**
+ * The variable that tells a `drover` started from a record to take its target for a
+ * file or command, never for an app's name: `drover start http-server` of a stopped
+ * app named after its command would otherwise start itself again, for ever.
+ */
+export const FROM_RECORD = 'DROVER_FROM_RECORD';
+
+/** Whether this process was started from a record (see FROM_RECORD); the variable is not passed on. */
+export function startedFromRecord(): boolean {
+  const set = process.env[FROM_RECORD] === '1';
+  delete process.env[FROM_RECORD];
+  return set;
+}
+
+/**
+ * Start a stopped app again as it was started (its arguments, folder and environment),
+ * with `extra` arguments after them (`drover start api -i 4`); returns the exit code
+ * of `drover start`.
+ */
+export function startAgain(record: AppRecord, extra: readonly string[] = []): number {
+  const argv = [...startArgv(record), ...extra];
+  const result = spawnSync(process.execPath, [CLI, ...argv], { cwd: record.cwd, env: { ...record.env, [FROM_RECORD]: '1' }, stdio: 'inherit' });
+  if (result.error) process.stderr.write(`drover: ${record.name}: cannot start it again in ${record.cwd}: ${result.error.message}\n`);
   return result.status ?? 1;
 }

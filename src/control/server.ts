@@ -71,6 +71,9 @@ export async function serveControlApi(supervisor: Supervisor, command: StartComm
     });
 
     function dispatch(route: Route, body: unknown) {
+      // A reload, restart, scale or update answers when it is done, which may take minutes:
+      // the idle timeout is for silent clients, not for answers on their way.
+      if (req.method === 'POST') req.socket.setTimeout(0);
       let answer: unknown;
       try {
         answer = route.handle({ ...context, query: url.searchParams, body, req, res });

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { appsDir, startRecordPath } from './paths.js';
 import { privateDir, writePrivateFile } from './private-files.js';
 
@@ -42,10 +42,18 @@ export function writeAppRecord(record: AppRecord): void {
   writePrivateFile(startRecordPath(record.name), `${JSON.stringify(record, null, 2)}\n`);
 }
 
-/** The record of `name`, or undefined if there is none (or it cannot be read). */
+/**
+ * The record of `name`, or undefined if there is none (or it cannot be read). A record
+ * says what to run, with which environment: one that is not a plain file of ours, 0600,
+ * in a folder only we can write, is not read (someone else could have put it there).
+ */
 export function readAppRecord(name: string): AppRecord | undefined {
+  const file = startRecordPath(name);
   try {
-    return JSON.parse(readFileSync(startRecordPath(name), 'utf8')) as AppRecord;
+    privateDir(appsDir());
+    const stat = lstatSync(file);
+    if (!stat.isFile() || (stat.mode & 0o077) !== 0 || (process.getuid !== undefined && stat.uid !== process.getuid())) return undefined;
+    return JSON.parse(readFileSync(file, 'utf8')) as AppRecord;
   } catch {
     return undefined;
   }

@@ -87,6 +87,8 @@ export interface ReloadResult {
   replaced: ReplacedSlot[];
   /** The slot whose new worker failed, and why; the reload stopped there. */
   failure: { slot: number; pid: number; why: string } | undefined;
+  /** A server in fork mode is restarted instead (each worker binds its own port): how many workers. */
+  restarted?: number;
 }
 
 export interface SupervisorEvents {

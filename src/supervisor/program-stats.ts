@@ -7,7 +7,6 @@ import type { WorkerStats } from '../ipc/messages.js';
 
 /** Linux's clock ticks per second (USER_HZ), which /proc/<pid>/stat counts CPU time in. */
 const TICKS_PER_SECOND = 100;
-const PAGE_BYTES = 4096;
 
 interface Sample {
   rss: number;
@@ -38,9 +37,18 @@ function sampleGroup(pgid: number): Sample | undefined {
     // From field 3 on: state, ppid, pgrp (5), ... utime (14), stime (15), ... rss (24).
     if (Number(fields[2]) !== pgid) continue;
     cpuTicks += Number(fields[11]) + Number(fields[12]);
-    rss += Number(fields[21]) * PAGE_BYTES;
+    // In kB, whatever the page size (64K pages on some arm64 kernels).
+    rss += residentKb(entry) * 1024;
   }
   return { rss, cpuTicks, at: Date.now() };
+}
+
+function residentKb(pid: string): number {
+  try {
+    return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
 }
 
 /** Samples one program's group each time it is asked, CPU as a share of one core since the last time. */

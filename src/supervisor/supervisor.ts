@@ -123,10 +123,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (fixed.length > 0) {
       throw new DroverError(
         'DROVER_E_INVALID_OPTION',
-        `${this.#app.name}: ${fixed.join(', ')} changed, which a running supervisor cannot apply; stop the app and start it again (drover delete ${this.#app.name}, then drover start)`,
+        `${this.#app.name}: ${fixed.join(', ')} changed, which a running supervisor cannot apply; stop the app and start it again: drover stop '${this.#app.name}', then drover start '${this.#app.name}' (it reads its config again)`,
       );
     }
+    // Options as this version of drover writes them: a body from another version is refused, not half-applied.
+    const keys = (options: object) => Object.keys(options).sort().join();
+    if (keys(app) !== keys(this.#app)) {
+      throw new DroverError('DROVER_E_INVALID_OPTION', `${this.#app.name}: update: the options sent are not those this supervisor has (another version of drover?); stop the app and start it again`);
+    }
     return this.#enqueue(async () => {
+      if (this.#state !== 'running') return { ok: false, durationMs: 0, replaced: [], failure: { slot: -1, pid: -1, why: 'the app is stopping' }, changed: [] };
       const changed = Object.keys(app).filter((key) => JSON.stringify(app[key as keyof AppOptions]) !== JSON.stringify(this.#app[key as keyof AppOptions]));
       if (baseEnv !== undefined) changed.push('environment');
       this.#app = app;
@@ -134,11 +140,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.emit('updated', changed);
       // New watch paths or a new schedule: the old triggers go, new ones are armed.
       if (changed.includes('watch') || changed.includes('cron_restart')) {
-        await this.#triggers?.close();
-        this.#triggers = undefined;
-        if (app.watch || app.cron_restart) void this.#startTriggers();
+        await this.#closeTriggers();
+        if (app.watch || app.cron_restart) this.#armTriggers();
       }
-      return { ...(await this.#reloader.roll()), changed };
+      return { ...(await this.#renew('config updated')), changed };
     });
   }
 
@@ -166,15 +171,31 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const done = new Promise<SupervisorResult>((resolve) => (this.#resolveRun = resolve));
     void this.#pool.forkSlots(range(0, count), this.#mayFork);
     this.#health.start();
-    if (this.app.watch || this.app.cron_restart) void this.#startTriggers();
+    if (this.app.watch || this.app.cron_restart) this.#armTriggers();
     return done;
+  }
+
+  // Each arming has its number: one that an update or a stop made stale closes itself.
+  #triggersGeneration = 0;
+
+  // A failure to arm (a watcher that cannot start) is a warning, never a crash of the supervisor.
+  #armTriggers(): void {
+    const generation = ++this.#triggersGeneration;
+    this.#startTriggers(generation).catch((error: Error) => this.warn(`watch and cron_restart are off: ${error.message}`));
+  }
+
+  async #closeTriggers(): Promise<void> {
+    this.#triggersGeneration += 1;
+    const triggers = this.#triggers;
+    this.#triggers = undefined;
+    await triggers?.close();
   }
 
   // Loaded only for an app that sets watch or cron_restart: other supervisors never load
   // the module, nor chokidar or croner.
-  async #startTriggers(): Promise<void> {
+  async #startTriggers(generation: number): Promise<void> {
     const { Triggers } = await import('./triggers/index.js');
-    if (this.#state !== 'running') return;
+    if (this.#state !== 'running' || generation !== this.#triggersGeneration) return;
     this.#triggers = new Triggers(this.app, {
       act: (reason) => (this.app.exec_mode === 'cluster' ? this.reload(reason) : this.restart(reason)),
       warn: (message) => this.warn(message),
@@ -238,24 +259,42 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * with the slots that have none after kill_timeout and listen_timeout.
    */
   restart(reason?: string): Promise<{ restarting: number; notUp: number[] }> {
-    return this.#enqueue(async () => {
-      if (this.#state !== 'running') return { restarting: 0, notUp: [] };
-      const pool = this.#pool;
-      const workers = pool.workers().filter((worker) => worker.intent === undefined);
-      const old = new Set(workers);
-      // Fresh workers: a crash loop given up on before no longer holds their restarts back.
-      this.#restarts.clearGiveUp();
-      this.emit('restarting', workers.map((worker) => worker.info), reason);
-      for (const worker of workers) pool.drain(worker, 'restart');
-      await pool.forkSlots(this.#emptySlots(), this.#mayFork);
-      // Each old worker drains (kill_timeout at most), then its successor starts.
-      const isUp = (slot: number) => {
-        const worker = pool.current(slot);
-        return worker !== undefined && !old.has(worker) && worker.state === 'ready';
-      };
-      await waitUntil(() => this.#state !== 'running' || range(0, pool.count).every(isUp), this.app.kill_timeout + this.app.listen_timeout + 1000);
-      return { restarting: workers.length, notUp: range(0, pool.count).filter((slot) => !isUp(slot)) };
-    });
+    return this.#enqueue(() => this.#restartAll(reason));
+  }
+
+  // The body of a restart, run in its turn in the queue.
+  async #restartAll(reason?: string): Promise<{ restarting: number; notUp: number[] }> {
+    if (this.#state !== 'running') return { restarting: 0, notUp: [] };
+    const pool = this.#pool;
+    const workers = pool.workers().filter((worker) => worker.intent === undefined);
+    const old = new Set(workers);
+    // Fresh workers: a crash loop given up on before no longer holds their restarts back.
+    this.#restarts.clearGiveUp();
+    this.emit('restarting', workers.map((worker) => worker.info), reason);
+    for (const worker of workers) pool.drain(worker, 'restart');
+    await pool.forkSlots(this.#emptySlots(), this.#mayFork);
+    // Each old worker drains (kill_timeout at most), then its successor starts.
+    const isUp = (slot: number) => {
+      const worker = pool.current(slot);
+      return worker !== undefined && !old.has(worker) && worker.state === 'ready';
+    };
+    // A worker that never listens is up after min_uptime instead.
+    const upWithin = Math.max(this.app.listen_timeout, this.app.min_uptime + 1000);
+    await waitUntil(() => this.#state !== 'running' || range(0, pool.count).every(isUp), this.app.kill_timeout + upWithin + 1000);
+    return { restarting: workers.length, notUp: range(0, pool.count).filter((slot) => !isUp(slot)) };
+  }
+
+  /**
+   * Every worker afresh, in the queue's turn: a rolling reload, except for a server in
+   * fork mode, whose new worker could not bind the port its predecessor holds (each
+   * fork-mode worker binds its own): those restart, as PM2's reload does in fork mode.
+   */
+  async #renew(reason?: string): Promise<ReloadResult> {
+    if (this.#app.exec_mode === 'cluster' || !this.#pool.isServer) return this.#reloader.roll(reason);
+    const started = Date.now();
+    const { restarting, notUp } = await this.#restartAll(reason);
+    const failure = notUp.length > 0 ? { slot: notUp[0]!, pid: -1, why: `worker ${notUp.join(', ')} not up again after the restart` } : undefined;
+    return { ok: failure === undefined, durationMs: Date.now() - started, replaced: [], failure, restarted: restarting };
   }
 
   /**
@@ -267,7 +306,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   reload(reason?: string): Promise<ReloadResult> {
     this.#reloadQueued ??= this.#queue.run(() => {
       this.#reloadQueued = undefined;
-      return this.#reloader.roll(reason);
+      return this.#renew(reason);
     });
     return this.#reloadQueued;
   }
@@ -289,7 +328,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.#state === 'stopping' || this.#state === 'finished') return;
     this.#state = 'stopping';
     this.emit('stopping', reason);
-    void this.#triggers?.close();
+    void this.#closeTriggers();
     this.#restarts.cancelAll();
     this.#pool.cancelWaits('the app is stopping');
     for (const worker of this.#pool.live()) this.#pool.drain(worker, 'stop');
@@ -414,7 +453,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const stopping = this.#state === 'stopping';
     this.#state = 'finished';
     this.#health.stop();
-    void this.#triggers?.close();
+    void this.#closeTriggers();
     const forced = [...this.#forced].sort((a, b) => a - b);
     const error = this.#restarts.gaveUp ?? (forced.length > 0 ? forcedError(forced) : this.#unrestartedError(stopping));
     const result: SupervisorResult = { exitCode: error?.exitCode ?? 0, error, forced };

@@ -66,6 +66,8 @@ export class WorkerHandle implements WorkerView {
   intentDetail: string | undefined;
   /** SIGKILL was sent. */
   killSent = false;
+  /** When drover asked it to go; 0 until then. */
+  drainStartedAt = 0;
   readonly stderr: LineBuffer;
   readonly channel: Channel<SupervisorMessage, WorkerMessage>;
   /** Resolves once the worker's piped stdout and stderr have ended: its last lines are in. */
@@ -173,6 +175,7 @@ export class WorkerHandle implements WorkerView {
   requestShutdown(intent: ExitIntent, notifyApp: boolean): boolean {
     if (!this.live || this.#intent !== undefined) return false;
     this.#intent = intent;
+    this.drainStartedAt = Date.now();
     this.transition('draining');
     // A program without drover's runtime hears its stop signal; kill_timeout bounds it.
     if (this.#stopSignal !== undefined) {
@@ -216,6 +219,8 @@ export class WorkerHandle implements WorkerView {
   }
 
   #signalGroup(signal: NodeJS.Signals): void {
+    // A program that could not be started has no pid, so no group: -1 would be every process.
+    if (this.pid <= 0) return;
     try {
       process.kill(-this.pid, signal);
     } catch {

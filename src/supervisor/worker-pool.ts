@@ -84,6 +84,11 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     return this.#appOf();
   }
 
+  /** One of the app's workers has listened: it is a server. */
+  get isServer(): boolean {
+    return this.#isServer;
+  }
+
   /** How many slots the app has. */
   get count(): number {
     return this.#count;
@@ -314,7 +319,10 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     void output.then(() => this.#outputPending.delete(output));
     this.#live.delete(handle);
     handle.transition('exited');
-    handle.endGroup();
+    // What a program leaves of its group goes with it: at once after a crash; after a stop,
+    // once what is left of kill_timeout has passed (a yarn whose node child still drains).
+    if (handle.intent === undefined || handle.killSent) handle.endGroup();
+    else setTimeout(() => handle.endGroup(), Math.max(0, handle.drainStartedAt + this.#app.kill_timeout - Date.now())).unref();
     const uptime = Date.now() - handle.startedAt;
     const stderrTail = handle.stderr.appTail();
     const fatal = handle.fatalError ? describeError(handle.fatalError) : summarizeCause(stderrTail);

@@ -113,3 +113,29 @@ describe('start --one-process', () => {
     assert.equal((await runDrover(['delete', 'all'])).code, 0);
   });
 });
+
+describe('starting again what was recorded', () => {
+  it('an app named after its command (on PATH) starts again by name, once', async () => {
+    const start = await runDrover(['start', 'sleep', '--min-uptime', '200', '--', '300']);
+    assert.equal(start.code, 0, start.stderr);
+    assert.equal((await runDrover(['stop', 'sleep'])).code, 0);
+    // Its record names `sleep`, which is no file where it was started: still the command, not the app again.
+    const again = await runDrover(['start', 'sleep'], { timeoutMs: 20_000 });
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual((await runningApps()).map((app) => app.name), ['sleep']);
+    assert.equal((await runDrover(['delete', 'sleep'])).code, 0);
+  });
+
+  it('a server in fork mode is restarted by reload: a new worker could not bind the port beside the old', async () => {
+    const port = await freePort();
+    assert.equal((await runDrover(['start', example('hello/server.js'), '--exec-mode', 'fork', '-i', '1', '--name', 'forked'], { env: { PORT: String(port) } })).code, 0);
+    const [before] = await runningApps();
+    const reload = await runDrover(['reload', 'forked']);
+    assert.equal(reload.code, 0, reload.stderr);
+    assert.match(reload.stdout, /^forked: restarted in .*, 1 worker\(s\) \(a server in fork mode/);
+    const [after] = await runningApps();
+    assert.notEqual(after!.workers[0]!.pid, before!.workers[0]!.pid);
+    assert.equal((await get(`http://127.0.0.1:${port}/`)).status, 200);
+    assert.equal((await runDrover(['delete', 'forked'])).code, 0);
+  });
+});

@@ -43,8 +43,8 @@ describe('drover reload <config>', () => {
     // What a running supervisor cannot change is refused, naming it; nothing is touched.
     writeConfig(config, [{ ...a, exec_mode: 'fork', env: { PORT: pa, GREETING: 'two' } }]);
     const refused = await runDrover(['reload', config, '--only', 'a']);
-    assert.equal(refused.code, 2);
-    assert.match(refused.stderr, /a: exec_mode changed, which a running supervisor cannot apply; stop the app and start it again \(drover delete a, then drover start\)/);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /a: exec_mode changed, which a running supervisor cannot apply; stop the app and start it again: drover stop 'a', then drover start 'a' \(it reads its config again\) \[DROVER_E_INVALID_OPTION\]/);
     assert.equal(await greeting(pa), 'two');
     assert.equal((await runDrover(['delete', 'all'])).code, 0);
   });
