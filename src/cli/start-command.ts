@@ -143,16 +143,21 @@ async function waitUntilUp(name: string, pid: number, timeoutMs: number): Promis
   const startedAt = Date.now();
   const deadline = startedAt + timeoutMs;
   const socket = socketPath(name);
+  // How the app ended, if it has since this start: its supervisor writes it in the
+  // app's record before it goes (and may live on for other apps, with --one-process).
+  const ending = () => {
+    const ended = readAppRecord(name)?.ended;
+    return ended && ended.at >= startedAt ? `it ${ended.status === 'errored' ? 'gave up' : 'stopped'}` : undefined;
+  };
   while (Date.now() < deadline) {
-    if (!isRunning(pid)) return 'its supervisor exited';
+    if (!isRunning(pid)) return ending() ?? 'its supervisor exited';
     const left = deadline - Date.now();
     const readiness = await callSupervisor(socket, 'GET /v1/ready', { query: { wait: left }, timeoutMs: left + 2000 }).catch(() => undefined);
     // The socket answers for this supervisor: `start` refused the name if another ran it.
     if (readiness?.state === 'up') return 'up';
     if (readiness?.state === 'degraded') return `degraded: ${readiness.reason}`;
-    // Its supervisor may live on for other apps (--one-process): its record says it ended.
-    const ended = readAppRecord(name)?.ended;
-    if (ended && ended.at >= startedAt) return `it ${ended.status === 'errored' ? 'gave up' : 'stopped'}`;
+    const ended = ending();
+    if (ended) return ended;
     // Stopping (its app ended, a crash loop say): its supervisor exits next, and says why in its log.
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -39,7 +39,7 @@ describe('drover start', () => {
     const port = await freePort();
     const start = await runDrover(['start', 'test/fixtures/apps/throws-on-import.cjs', '-i', '1', '--max-restarts', '1'], { env: { PORT: String(port) } });
     assert.equal(start.code, 3);
-    assert.match(start.stderr, /^drover: throws-on-import did not start \(its supervisor exited\); the end of \S+\/logs\/throws-on-import\.log:\n/);
+    assert.match(start.stderr, /^drover: throws-on-import did not start \(it gave up\); the end of \S+\/logs\/throws-on-import\.log:\n/);
     assert.match(start.stderr, /DROVER_E_CRASH_LOOP/);
   });
 
