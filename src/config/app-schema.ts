@@ -261,6 +261,21 @@ export const APP_OPTIONS = {
   }),
   ignore_watch: option(pathList, { flag: '--ignore-watch <paths>', help: 'paths or globs --watch ignores, comma-separated (node_modules and .git always are)' }),
   // PM2 acts on the first change at once (no delay) and drops the changes made meanwhile.
+  // chokidar's options, as PM2 passes them: the ones that decide how changes are seen.
+  watch_options: option(
+    z
+      .object(
+        {
+          usePolling: flag.optional(),
+          interval: z.number(message('expected milliseconds')).int().positive().optional(),
+          binaryInterval: z.number(message('expected milliseconds')).int().positive().optional(),
+          followSymlinks: flag.optional(),
+        },
+        message('expected an object such as { usePolling: true, interval: 1000 }'),
+      )
+      .passthrough(),
+    {},
+  ),
   watch_delay: option(duration('"1s"'), { default: 0, flag: '--watch-delay <ms>', help: 'act this long after the last of several quick changes' }),
   cron_restart: option(cronPattern, { flag: '--cron-restart <pattern>', help: "a rolling reload (cluster) or restart (fork) at each time the pattern matches, e.g. '0 4 * * *'" }),
   // What one worker is assumed to need when `auto` divides the memory limit.
@@ -380,6 +395,8 @@ export interface WatchOptions {
   readonly ignore: readonly string[];
   /** Act this long after the last of several quick changes (watch_delay). */
   readonly delayMs: number;
+  /** chokidar's polling and symlink settings (watch_options): polling sees changes on network and container mounts. */
+  readonly chokidar: { usePolling?: boolean; interval?: number; binaryInterval?: number; followSymlinks?: boolean };
 }
 
 /** Where a worker's output goes; undefined paths mean "the supervisor's own stdout/stderr". */

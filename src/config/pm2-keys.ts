@@ -56,7 +56,6 @@ export const IGNORED_PM2_KEYS: Readonly<Record<string, string>> = {
   windowsHide: 'a Windows-only setting',
   write: "PM2's internal write flag",
   execute_command: "PM2's internal flag",
-  watch_options: "chokidar's options for PM2's watch mode",
 };
 
 /** Features drover accepts and validates but does not implement yet: a warning says so. */

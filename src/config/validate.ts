@@ -197,7 +197,14 @@ function resolveWatch(parsed: ParsedApp, cwd: string): AppOptions['watch'] {
     paths: Object.freeze([...new Set(paths)]),
     ignore: Object.freeze([...new Set(ignore)]),
     delayMs: parsed.watch_delay ?? APP_DEFAULTS.watch_delay,
+    chokidar: Object.freeze(chokidarOptions(parsed.watch_options)),
   });
+}
+
+// The watch_options drover passes on; PM2's others (chokidar's ignored, cwd...) are drover's own options here.
+function chokidarOptions(given: ParsedApp['watch_options']): NonNullable<AppOptions['watch']>['chokidar'] {
+  const { usePolling, interval, binaryInterval, followSymlinks } = given ?? {};
+  return Object.fromEntries(Object.entries({ usePolling, interval, binaryInterval, followSymlinks }).filter(([, value]) => value !== undefined));
 }
 
 // PM2 spells "discard" as "/dev/null" or "NULL"; `disable_logs` discards everything.

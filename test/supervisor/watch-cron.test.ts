@@ -36,6 +36,29 @@ async function workerPids(name: string): Promise<number[]> {
 const reloadsOf = async (name: string) => (await timelineOf(name)).filter((event) => event.kind === 'reload-started');
 
 describe('watch', () => {
+  it("watch_options (PM2's, passed to chokidar): polling, as network and container mounts need, sees a change", async () => {
+    const dir = appFolder();
+    const port = await freePort();
+    writeFileSync(
+      path.join(dir, 'ecosystem.config.js'),
+      `module.exports = { apps: [{ name: 'polled', script: 'server.js', watch: ['src'], watch_options: { usePolling: true, interval: 100 }, env: { PORT: ${port} } }] };\n`,
+    );
+    const drover = new DroverProcess(['run', 'ecosystem.config.js'], { cwd: dir });
+    await drover.waitUntilListening();
+    await drover.waitForOutput(/watching /);
+    const before = await workerPids('polled');
+    writeFileSync(path.join(dir, 'src', 'a.js'), '2\n');
+    await drover.waitForOutput(/restart \(file changed: src\/a\.js\)/, 15_000);
+    let after = before;
+    for (let i = 0; i < 100 && (after.length === 0 || after[0] === before[0]); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      after = await workerPids('polled');
+    }
+    assert.notDeepEqual(after, before, 'a new worker after the change');
+    drover.signal('SIGTERM');
+    assert.equal((await drover.exited).code, 0);
+  });
+
   it('cluster mode: a change reloads every worker under keep-alive load with no failed request; a change in an ignored folder does nothing', async () => {
     const { drover, dir, url } = await start('watched', ['-i', '2', '--watch', '--ignore-watch', 'tmp', '--watch-delay', '200']);
     const before = await workerPids('watched');

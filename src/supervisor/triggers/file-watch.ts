@@ -26,7 +26,7 @@ export function watchFiles(app: AppOptions, watchOptions: WatchOptions, changed:
   for (const missing of watchOptions.paths.filter((item) => !existsSync(item))) {
     warn(`watch: ${missing} does not exist (yet); a change there will count once it does`);
   }
-  const watcher: FSWatcher = watch([...watchOptions.paths], { ignoreInitial: true, persistent: true, ignored: (file) => isIgnored(file) });
+  const watcher: FSWatcher = watch([...watchOptions.paths], { ...watchOptions.chokidar, ignoreInitial: true, persistent: true, ignored: (file) => isIgnored(file) });
   watcher.on('all', (_event, file) => changed(displayed(app.cwd, file)));
   watcher.on('error', (error) => warn(`watch: ${(error as Error).message}`));
   const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
