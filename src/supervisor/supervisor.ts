@@ -10,6 +10,7 @@ import { HealthMonitor, type ReplaceReason } from './health-monitor.js';
 import { spawnWorker, workerEnv, type Launcher } from './launcher.js';
 import { LifecycleQueue } from './lifecycle-queue.js';
 import { keepPidFiles } from './pid-files.js';
+import { relayAdapterMessages } from './adapter-relay.js';
 import { Reloader } from './reloader.js';
 import { RestartController } from './restart-controller.js';
 import { Timeline } from './timeline.js';
@@ -82,6 +83,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // The timeline subscribes first, so that it records each event before anything reacts to it.
     recordTimeline(this.#timeline, appOf, pool, this);
     keepPidFiles(app, pool, (message) => this.warn(message));
+    relayAdapterMessages(pool);
     this.#restarts = new RestartController(context);
     this.#reloader = new Reloader(context, this.#restarts);
     this.#health = new HealthMonitor(context, (worker, reason, detail) => this.#replace(worker, reason, detail));

@@ -1,3 +1,4 @@
+import type { Serializable } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { AppOptions } from '../config/index.js';
 import { formatDuration } from '../config/units.js';
@@ -47,6 +48,8 @@ export interface PoolEvents {
   drained: [worker: WorkerView, report: DrainReport];
   killed: [worker: WorkerView, report: DrainReport | undefined, why: 'kill_timeout' | 'forced'];
   'ipc-invalid': [worker: WorkerView, why: string];
+  /** The app sent a message of its own (process.send): 'ready', a library's (Socket.IO's cluster adapter). */
+  'app-message': [worker: WorkerView, message: unknown];
   exit: [worker: WorkerView, facts: ExitFacts];
 }
 
@@ -171,6 +174,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       // PM2's wait_ready: the app says it is ready with process.send('ready').
       onAppMessage: (message) => {
         if (message === 'ready' && this.#app.wait_ready) this.#onReady(handle);
+        this.emit('app-message', handle, message);
       },
       onInvalidMessage: (why) => this.emit('ipc-invalid', handle, why),
       onTransition: (from, to) => this.emit('transition', handle, from, to),
@@ -232,6 +236,14 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     if (!handle.requestShutdown(intent, this.#app.shutdown_with_message)) return false;
     this.#timers.get(handle)?.push(setTimeout(() => this.kill(handle, 'kill_timeout'), this.#app.kill_timeout));
     return true;
+  }
+
+  /** Send a message to the app in a worker (its process.on('message')); a worker gone or going is skipped. */
+  sendToApp(worker: WorkerView, message: unknown): void {
+    const handle = this.#own(worker);
+    if (!handle.live || !handle.process.connected) return;
+    // Sending to a worker that is exiting fails: its exit tells that story.
+    handle.process.send(message as Serializable, undefined, {}, () => undefined);
   }
 
   /** SIGKILL a worker still draining at kill_timeout, or on a forced stop; what it still had open is reported. */

@@ -67,6 +67,31 @@ describe('WebSocket servers', () => {
     assert.equal((await drover.exited).code, 0);
   });
 
+  it('@socket.io/cluster-adapter with no primary code: a broadcast from one worker reaches 20 of 20 clients, fetchSockets counts every worker\'s', async () => {
+    const port = await freePort();
+    const drover = new DroverProcess(['run', framework('socketio-cluster-adapter.cjs'), '-i', '2', '--name', 'adapter'], { env: { PORT: String(port) } });
+    await drover.waitUntilListening(15_000);
+    const clients: ReturnType<typeof ioClient>[] = [];
+    try {
+      for (let i = 0; i < 20; i++) clients.push(ioClient(`http://127.0.0.1:${port}`, { transports: ['websocket'], reconnection: false }));
+      await Promise.all(clients.map((client) => new Promise((resolve, reject) => client.once('connect', () => resolve(undefined)).once('connect_error', reject))));
+      const heard = clients.map((client) => new Promise<{ from: number }>((resolve) => client.once('news', resolve)));
+      const from = (await clients[0]!.timeout(5000).emitWithAck('shout', 'hello')) as number;
+      const news = await Promise.all(heard);
+      assert.equal(news.length, 20);
+      assert.ok(news.every((item) => item.from === from), 'all 20 heard the one broadcast');
+      // Clients on both workers, and each worker counts all 20 through the relay.
+      const pids = await Promise.all(clients.map((client) => client.timeout(5000).emitWithAck('pid') as Promise<number>));
+      assert.equal(new Set(pids).size, 2, 'clients on both workers');
+      const counts = await Promise.all(clients.slice(0, 4).map((client) => client.timeout(5000).emitWithAck('count') as Promise<number>));
+      assert.deepEqual(counts, [20, 20, 20, 20]);
+    } finally {
+      for (const client of clients) client.close();
+    }
+    drover.signal('SIGTERM');
+    assert.equal((await drover.exited).code, 0);
+  });
+
   it('Socket.IO with its default transports (long-polling first) on one worker', async () => {
     const port = await freePort();
     const drover = new DroverProcess(['run', framework('socketio.cjs'), '-i', '1', '--name', 'io'], { env: { PORT: String(port) } });
