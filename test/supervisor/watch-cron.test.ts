@@ -152,7 +152,7 @@ describe('the flags as PM2 users type them', () => {
     const result = await runDrover(['config', path.join(dir, 'server.js'), '--cwd', dir, ...flags]);
     assert.equal(result.code, 0, result.stderr);
     const [app] = (JSON.parse(result.stdout) as { apps: { app: { watch: unknown; cron_restart: string } }[] }).apps.map((entry) => entry.app);
-    assert.deepEqual(app!.watch, { paths: [path.join(dir, 'src'), path.join(dir, 'lib')], ignore: ['node_modules', '.git', 'tmp', '*.{log,tmp}'], delayMs: 1000 });
+    assert.deepEqual(app!.watch, { paths: [path.join(dir, 'src'), path.join(dir, 'lib')], ignore: ['node_modules', '.git', 'tmp', '*.{log,tmp}'], delayMs: 1000, chokidar: {} });
     assert.equal(app!.cron_restart, '0 4 * * *');
   });
 
