@@ -223,6 +223,16 @@ export const APP_OPTIONS = {
   }),
   listen_timeout: option(duration('"3s"'), { plain: true, default: 3000, flag: '--listen-timeout <ms>', help: 'warn when a worker is not listening after this long', show: 'duration' }),
   // How many workers a rolling reload replaces at once (Kubernetes' maxSurge).
+  // How new connections are spread over the workers (cluster mode). round-robin is
+  // node:cluster's own path; the others are the supervisor's balancer (src/balancer).
+  balance: option(z.enum(['round-robin', 'least-connections', 'sticky'], message("expected 'round-robin', 'least-connections' or 'sticky'")), {
+    plain: true,
+    default: 'round-robin' as 'round-robin' | 'least-connections' | 'sticky',
+    flag: '--balance <policy>',
+    help: "how connections are spread: 'round-robin', 'least-connections', or 'sticky' (a client stays with one worker)",
+    show: 'value',
+  }),
+  sticky_key: option(text("'ip'"), { plain: true, default: 'ip', flag: '--sticky-key <key>', help: "what a sticky client is known by: 'ip' (header:, cookie: and sid are to come)", show: 'value' }),
   reload_batch: option(positive, { plain: true, default: 1, flag: '--reload-batch <n>', help: 'workers a rolling reload replaces at once', show: 'value' }),
   wait_ready: option(flag, {
     plain: true,

@@ -14,6 +14,7 @@ import {
   type LogOptions,
   type ParsedApp,
 } from './app-schema.js';
+import { parseStickyKey } from '../balancer/sticky-key.js';
 import { closestMatch } from './closest.js';
 import { expandHome } from './home-path.js';
 import { resolveEntryPoint, type EntryPoint } from './entry-point.js';
@@ -148,11 +149,25 @@ function resolveApp(parsed: ParsedApp, selectedEnv: SelectedEnv, options: Valida
     cron_restart: parsed.cron_restart,
   };
   checkHeartbeat(app, label);
+  checkBalance(app, label);
   return Object.freeze(app);
 }
 
 function defaultName(base: string): string {
   return base.replace(/[^\w.@+-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'app';
+}
+
+// The supervisor's balancer hands connections to node:cluster workers of a Node.js app,
+// by client address for now (keys in the request head are the next step).
+function checkBalance(app: AppOptions, label: FieldLabel): void {
+  if (app.balance === 'round-robin') return;
+  if (app.exec_mode !== 'cluster') {
+    throw new InvalidOptionError([`${label('balance')}: '${app.balance}' balances the workers of cluster mode; in fork mode each worker binds its own port (set exec_mode: 'cluster', or leave balance out)`]);
+  }
+  if (app.balance === 'sticky' && app.sticky_key !== 'ip') {
+    parseStickyKey(app.sticky_key, label('sticky_key'));
+    throw new InvalidOptionError([`${label('sticky_key')}: only 'ip' works yet; '${app.sticky_key}' needs the request head read by the balancer, which is still to come`]);
+  }
 }
 
 // A worker reports every stats_interval, and a report may wait up to one more interval

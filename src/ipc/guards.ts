@@ -40,6 +40,8 @@ const WORKER_GUARDS: Record<WorkerMessage['type'], Guard> = {
   fatal: ({ error }) => (isObject(error) && isString(error.name) && isString(error.message) ? undefined : 'error is malformed'),
   draining: drainReport,
   drained: drainReport,
+  took: ({ id, accepted }) => (isNumber(id) && typeof accepted === 'boolean' ? undefined : 'id or accepted is malformed'),
+  closed: ({ count }) => (isNumber(count) && count >= 0 ? undefined : 'count is malformed'),
 };
 
 const SUPERVISOR_GUARDS: Record<SupervisorMessage['type'], Guard> = {

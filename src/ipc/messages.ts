@@ -24,6 +24,11 @@ export interface RuntimeSettings {
   killTimeout: number;
   /** The signal the app hears when drover stops it (kill_signal); undefined: the one it listens for. */
   killSignal: string | undefined;
+  /**
+   * The supervisor balances connections itself (balance other than round-robin): the
+   * app's TCP servers do not bind; the supervisor hands them each connection.
+   */
+  balanced?: boolean;
 }
 
 /** An error as it crosses the process boundary. */
@@ -89,7 +94,24 @@ export type WorkerMessage =
    */
   | { type: 'draining'; report: DrainReport }
   /** Everything closed; the worker exits next. */
-  | { type: 'drained'; report: DrainReport };
+  | { type: 'drained'; report: DrainReport }
+  /** A balanced connection (`conn` with its handle) was taken by the app's server, or refused (no server on that port any more). */
+  | { type: 'took'; id: number; accepted: boolean }
+  /** This many balanced connections closed since the last report (least-connections counts them). */
+  | { type: 'closed'; count: number };
+
+/**
+ * A balanced connection for the app's server on `port`: sent by the supervisor with the
+ * client's socket handle, outside the channel (a handle travels as the second argument
+ * of Node's send). The runtime answers `took`.
+ */
+export interface ConnectionMessage {
+  cmd: typeof PROTOCOL_CMD;
+  v: typeof PROTOCOL_VERSION;
+  type: 'conn';
+  id: number;
+  port: number;
+}
 
 export type SupervisorMessage =
   /**

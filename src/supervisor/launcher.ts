@@ -30,7 +30,7 @@ export interface Launcher {
 
 /** What the worker runtime is told: how often to report, and how it stops. */
 function runtimeSettings(app: AppOptions): RuntimeSettings {
-  return { statsInterval: app.stats_interval, killTimeout: app.kill_timeout, killSignal: app.kill_signal };
+  return { statsInterval: app.stats_interval, killTimeout: app.kill_timeout, killSignal: app.kill_signal, balanced: app.balance !== 'round-robin' };
 }
 
 /**

@@ -11,6 +11,9 @@ import { spawnWorker, workerEnv, type Launcher } from './launcher.js';
 import { LifecycleQueue } from './lifecycle-queue.js';
 import { keepPidFiles } from './pid-files.js';
 import { relayAdapterMessages } from './adapter-relay.js';
+import { Front } from '../balancer/front.js';
+import { followPool } from '../balancer/membership.js';
+import { LeastConnections, Sticky } from '../balancer/policies.js';
 import { Reloader } from './reloader.js';
 import { RestartController } from './restart-controller.js';
 import { Timeline } from './timeline.js';
@@ -59,6 +62,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #address: WorkerAddress | undefined;
   #resolveRun: ((result: SupervisorResult) => void) | undefined;
   #reloadQueued: Promise<ReloadResult> | undefined;
+  /** The balancer's listener, for an app balanced by the supervisor. */
+  #front: Front | undefined;
   /** watch and cron_restart, when the app sets either. */
   #triggers: Triggers | undefined;
 
@@ -84,6 +89,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     recordTimeline(this.#timeline, appOf, pool, this);
     keepPidFiles(app, pool, (message) => this.warn(message));
     relayAdapterMessages(pool);
+    // The supervisor's own balancer, for a policy other than node:cluster's round-robin.
+    if (app.balance !== 'round-robin') {
+      const policy = app.balance === 'sticky' ? new Sticky() : new LeastConnections();
+      followPool(pool, policy);
+      this.#front = new Front(pool, policy, (message) => this.warn(message));
+    }
     this.#restarts = new RestartController(context);
     this.#reloader = new Reloader(context, this.#restarts);
     this.#health = new HealthMonitor(context, (worker, reason, detail) => this.#replace(worker, reason, detail));
@@ -329,6 +340,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   stop(reason = 'stop requested'): void {
     if (this.#state === 'stopping' || this.#state === 'finished') return;
     this.#state = 'stopping';
+    // No new connection is taken from now on; those on their way still reach a worker.
+    this.#front?.close();
     this.emit('stopping', reason);
     void this.#closeTriggers();
     this.#restarts.cancelAll();

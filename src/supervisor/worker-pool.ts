@@ -1,8 +1,8 @@
-import type { Serializable } from 'node:child_process';
+import type { ChildProcess, Serializable } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { AppOptions } from '../config/index.js';
 import { formatDuration } from '../config/units.js';
-import { serializeError, type DrainReport, type SerializedError, type WorkerStats } from '../ipc/messages.js';
+import { serializeError, type ConnectionMessage, type DrainReport, type SerializedError, type WorkerStats } from '../ipc/messages.js';
 import type { AppOutput } from '../log/app-output.js';
 import { describeExit, describeExitAfter, summarizeCause } from './describe-exit.js';
 import { programStopSignal, type Launcher } from './launcher.js';
@@ -48,6 +48,10 @@ export interface PoolEvents {
   drained: [worker: WorkerView, report: DrainReport];
   killed: [worker: WorkerView, report: DrainReport | undefined, why: 'kill_timeout' | 'forced'];
   'ipc-invalid': [worker: WorkerView, why: string];
+  /** A balanced connection was taken by the worker's server, or refused. */
+  took: [worker: WorkerView, id: number, accepted: boolean];
+  /** This many balanced connections of the worker closed. */
+  closed: [worker: WorkerView, count: number];
   /** The app sent a message of its own (process.send): 'ready', a library's (Socket.IO's cluster adapter). */
   'app-message': [worker: WorkerView, message: unknown];
   exit: [worker: WorkerView, facts: ExitFacts];
@@ -166,6 +170,8 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
           handle.channel.send({ type: 'ack' }, message.seq);
           this.emit('draining', handle, message.report);
         },
+        took: (message) => this.emit('took', handle, message.id, message.accepted),
+        closed: (message) => this.emit('closed', handle, message.count),
         drained: (message) => {
           handle.drainReport = message.report;
           this.emit('drained', handle, message.report);
@@ -244,6 +250,13 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     if (!handle.live || !handle.process.connected) return;
     // Sending to a worker that is exiting fails: its exit tells that story.
     handle.process.send(message as Serializable, undefined, {}, () => undefined);
+  }
+
+  /** Hand a balanced connection (its raw handle) to a worker; `failed` if it cannot be sent (the worker is going). */
+  sendConnection(worker: WorkerView, message: ConnectionMessage, connection: object, failed: () => void): void {
+    const handle = this.#own(worker);
+    if (!handle.live || !handle.process.connected) return failed();
+    handle.process.send(message, connection as Parameters<ChildProcess['send']>[1], {}, (error) => error && failed());
   }
 
   /** SIGKILL a worker still draining at kill_timeout, or on a forced stop; what it still had open is reported. */

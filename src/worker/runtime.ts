@@ -12,6 +12,7 @@ import {
   type WorkerMessage,
 } from '../ipc/messages.js';
 import { AppSignals } from './app-signals.js';
+import { installBalancedListen } from './balanced-listen.js';
 import { ServerTracker } from './server-tracker.js';
 import { shutDown, type ShutdownOrigin } from './shutdown.js';
 import { startStatsReporter } from './stats-reporter.js';
@@ -74,9 +75,16 @@ function startRuntime(settings: RuntimeSettings): void {
     (why) => process.stderr.write(`drover: ignored a malformed message from the supervisor (${why})\n`),
   );
   // drover's messages are Node internal messages: the app's process.on('message') never sees them.
+  // (A balanced connection, `conn`, comes with a handle: balanced-listen.ts takes it.)
   process.on('internalMessage', (message: unknown) => {
-    if (isDroverMessage(message)) channel.receive(message);
+    if (isDroverMessage(message) && message.type !== 'conn') channel.receive(message);
   });
+  if (settings.balanced) {
+    installBalancedListen({
+      took: (id, accepted) => channel.send({ type: 'took', id, accepted }),
+      closed: (count) => channel.send({ type: 'closed', count }),
+    });
+  }
   channel.send({ type: 'online' });
 
   // The supervisor is gone (killed with SIGKILL, say): drain briefly and exit, in both

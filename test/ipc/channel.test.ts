@@ -30,6 +30,8 @@ function pair() {
       fatal: () => undefined,
       draining: (message) => supervisorEnd.send({ type: 'ack' }, message.seq),
       drained: () => undefined,
+      took: () => undefined,
+      closed: () => undefined,
     },
     (why) => invalid.push(why),
   );

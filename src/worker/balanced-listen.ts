@@ -1,0 +1,93 @@
+import cluster from 'node:cluster';
+import type net from 'node:net';
+import { PROTOCOL_CMD, type ConnectionMessage } from '../ipc/messages.js';
+
+// When the supervisor balances connections itself (least-connections, sticky), the
+// app's TCP servers do not bind, nor ask node:cluster's primary for its shared handle:
+// net's listen in a cluster worker goes through cluster._getServer, which here answers
+// with a stand-in handle at once, as node:cluster's own round-robin workers get one.
+// Node then runs its usual listen path on it (the app's callback, 'listening',
+// server.address() all as ever). Each connection arrives from the supervisor with its
+// socket handle, and enters the server through Node's own accept path (onconnection),
+// so connection limits, counting and close() draining apply unchanged.
+// See docs/balancer-design.md.
+
+interface StandIn {
+  onconnection?: (error: number, handle: unknown) => void;
+  listen(): number;
+  getsockname(out: Record<string, unknown>): number;
+  close(callback?: () => void): void;
+  ref(): void;
+  unref(): void;
+  [key: string]: unknown;
+}
+
+type GetServer = (server: net.Server, query: { address?: string | null; port?: number; addressType?: number; fd?: number }, callback: (error: number, handle: unknown) => void) => void;
+
+/** What the runtime reports of balanced connections. */
+export interface BalancedReports {
+  took(id: number, accepted: boolean): void;
+  closed(count: number): void;
+}
+
+/** Install the stand-in listen and the connection handler; `report` goes to the supervisor. */
+export function installBalancedListen(report: BalancedReports): void {
+  const clusterInternals = cluster as unknown as { _getServer: GetServer };
+  const original = clusterInternals._getServer.bind(cluster);
+  // The port each listening stand-in serves, and its server.
+  const byPort = new Map<number, { handle: StandIn; server: net.Server }>();
+
+  clusterInternals._getServer = (server, query, callback) => {
+    // A TCP port: ours to balance. A pipe, a descriptor or port 0 (a random port each
+    // worker would get its own of): node:cluster's way, unchanged.
+    if (query.fd !== undefined && query.fd >= 0) return original(server, query, callback);
+    if (typeof query.port !== 'number' || query.port <= 0) return original(server, query, callback);
+    const port = query.port;
+    const ipv6 = query.addressType === 6;
+    const address = query.address ?? (ipv6 ? '::' : '0.0.0.0');
+    const handle: StandIn = {
+      listen: () => 0,
+      getsockname(out) {
+        Object.assign(out, { address, family: ipv6 ? 'IPv6' : 'IPv4', port });
+        return 0;
+      },
+      close(done) {
+        byPort.delete(port);
+        if (done) process.nextTick(done);
+      },
+      ref: () => undefined,
+      unref: () => undefined,
+    };
+    byPort.set(port, { handle, server });
+    process.nextTick(() => callback(0, handle));
+  };
+
+  // Closed connections are told in one message per turn of the event loop.
+  let closedSince = 0;
+  const noteClosed = () => {
+    if (closedSince++ > 0) return;
+    setImmediate(() => {
+      const count = closedSince;
+      closedSince = 0;
+      report.closed(count);
+    });
+  };
+
+  process.on('internalMessage', (message: unknown, handle: unknown) => {
+    if (!isConnection(message)) return;
+    const target = byPort.get(message.port);
+    if (!target?.handle.onconnection || handle === undefined) {
+      // No server on that port any more (closed for a drain): the supervisor gives it to another worker.
+      report.took(message.id, false);
+      return;
+    }
+    target.server.once('connection', (socket: net.Socket) => socket.once('close', noteClosed));
+    target.handle.onconnection(0, handle);
+    report.took(message.id, true);
+  });
+}
+
+function isConnection(message: unknown): message is ConnectionMessage {
+  const fields = message as Partial<ConnectionMessage> | null;
+  return typeof fields === 'object' && fields !== null && fields.cmd === PROTOCOL_CMD && fields.type === 'conn' && typeof fields.id === 'number' && typeof fields.port === 'number';
+}

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { describe, it } from 'node:test';
+import { DroverProcess, example, runDrover } from '../helpers/drover-process.js';
+import { freePort, get, keepAliveLoad } from '../helpers/http.js';
+
+// The supervisor's own balancer on the connection path (balance: least-connections,
+// sticky by client address), with the hello example unchanged: each connection taken
+// by the supervisor and handed to the worker the policy picks.
+
+const HELLO = example('hello/server.js');
+
+/** One request on a new connection, from `localAddress`; resolves with the pid that answered. */
+function pidFrom(port: number, path = '/', localAddress = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, localAddress, agent: false, headers: { connection: 'close' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve((JSON.parse(body) as { pid: number }).pid));
+    });
+    req.on('error', reject);
+  });
+}
+
+async function balanced(policy: string, extra: string[] = []) {
+  const port = await freePort();
+  const drover = new DroverProcess(['run', HELLO, '-i', '2', '--balance', policy, ...extra], { env: { PORT: String(port) } });
+  await drover.waitUntilListening();
+  return { drover, port };
+}
+
+describe('balance', () => {
+  it('least-connections: while one worker holds a slow request, new connections go to the other', async () => {
+    const { drover, port } = await balanced('least-connections');
+    const first = await pidFrom(port);
+    const slow = pidFrom(port, '/slow?ms=1500');
+    // The slow request went to the other worker (least connections, after `first` closed); the next ones avoid it.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const next = [await pidFrom(port), await pidFrom(port), await pidFrom(port)];
+    const slowPid = await slow;
+    assert.notEqual(slowPid, undefined);
+    assert.ok(next.every((pid) => pid !== slowPid), `connections avoided the busy worker ${slowPid}: ${next} (first ${first})`);
+    drover.signal('SIGTERM');
+    assert.equal((await drover.exited).code, 0);
+  });
+
+  it('sticky by ip: each of 10 client addresses always lands on the same worker, and both workers get clients', async () => {
+    const { drover, port } = await balanced('sticky');
+    const byAddress = new Map<string, Set<number>>();
+    for (let i = 2; i < 12; i++) {
+      const address = `127.0.0.${i}`;
+      const pids = new Set<number>();
+      for (let j = 0; j < 5; j++) pids.add(await pidFrom(port, '/', address));
+      byAddress.set(address, pids);
+    }
+    assert.ok([...byAddress.values()].every((pids) => pids.size === 1), `one worker per address: ${[...byAddress].map(([a, p]) => `${a}=${[...p]}`)}`);
+    assert.equal(new Set([...byAddress.values()].map((pids) => [...pids][0])).size, 2, 'both workers have clients');
+    drover.signal('SIGTERM');
+    assert.equal((await drover.exited).code, 0);
+  });
+
+  it('a rolling reload under keep-alive load loses no request', async () => {
+    const { drover, port } = await balanced('least-connections');
+    const load = keepAliveLoad(`http://127.0.0.1:${port}/`, 8);
+    drover.signal('SIGUSR2');
+    await drover.waitForOutput(/reload done|reloaded/, 15_000);
+    // Connections opened after the reload reach the new workers.
+    const tally = await load.stop();
+    assert.equal(tally.failed, 0, tally.failures.slice(0, 5).join('; '));
+    assert.ok(tally.ok > 0);
+    assert.equal((await get(`http://127.0.0.1:${port}/`, { agent: new http.Agent({ keepAlive: false }) })).status, 200);
+    drover.signal('SIGTERM');
+    assert.equal((await drover.exited).code, 0);
+  });
+
+  it('bad input names the choices', async () => {
+    const unknown = await runDrover(['run', HELLO, '--balance', 'random']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /--balance: expected 'round-robin', 'least-connections' or 'sticky', got 'random'/);
+    const fork = await runDrover(['run', HELLO, '--balance', 'sticky', '--exec-mode', 'fork']);
+    assert.match(fork.stderr, /--balance: 'sticky' balances the workers of cluster mode/);
+    const key = await runDrover(['run', HELLO, '--balance', 'sticky', '--sticky-key', 'hash']);
+    assert.match(key.stderr, /--sticky-key: expected 'ip', 'header:<name>', 'cookie:<name>' or 'sid', got 'hash'/);
+    const later = await runDrover(['run', HELLO, '--balance', 'sticky', '--sticky-key', 'cookie:sid']);
+    assert.match(later.stderr, /--sticky-key: only 'ip' works yet/);
+  });
+});
