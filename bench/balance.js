@@ -1,0 +1,42 @@
+// The supervisor's balancer against node:cluster's round-robin: the hello example with
+// 2 workers under `--balance round-robin` (node:cluster's own path), `least-connections`
+// and `sticky` (by client address), alternated round by round in one run, with
+// keep-alive connections and with a new connection per request (wrk's
+// `Connection: close`). Prints medians, and each policy's ratio to round-robin.
+//
+//   node bench/balance.js [--rounds 3] [--duration 5] [--connections 50]
+import { freePort, median, option, runWrk, startServer, stopServer } from './lib.js';
+
+const rounds = option('rounds', 3);
+const duration = option('duration', 5);
+const connections = option('connections', 50);
+const policies = ['round-robin', 'least-connections', 'sticky'];
+const modes = { 'keep-alive': undefined, 'per connection': 'Connection: close' };
+
+const results = new Map(policies.flatMap((policy) => Object.keys(modes).map((mode) => [`${policy} | ${mode}`, []])));
+console.log(`balance: wrk, ${rounds} rounds x ${duration} s, ${connections} connections, 2 workers`);
+for (let round = 0; round < rounds; round++) {
+  // Rotate the order, so that no policy always runs first on a busy machine.
+  for (const policy of policies.map((_, i) => policies[(i + round) % policies.length])) {
+    const port = await freePort();
+    const server = await startServer(['dist/cli/main.js', 'run', 'examples/hello/server.js', '-i', '2', '--balance', policy], port);
+    try {
+      for (const [mode, header] of Object.entries(modes)) {
+        const figures = await runWrk(`http://127.0.0.1:${port}/`, { connections, duration, header });
+        results.get(`${policy} | ${mode}`).push(figures);
+        console.log(`round ${round + 1} ${policy.padEnd(17)} ${mode.padEnd(14)} ${String(Math.round(figures.rps)).padStart(7)} req/s  p99 ${figures.p99} ms  failed ${figures.failed}`);
+      }
+    } finally {
+      await stopServer(server);
+    }
+  }
+}
+
+console.log('\nmedians, and ratio to round-robin (same mode)');
+for (const [key, runs] of results) {
+  const [policy, mode] = key.split(' | ');
+  const rps = median(runs.map((r) => r.rps));
+  const base = median(results.get(`round-robin | ${mode}`).map((r) => r.rps));
+  const failed = runs.reduce((sum, r) => sum + r.failed, 0);
+  console.log(`${policy.padEnd(17)} ${mode.padEnd(14)} ${String(Math.round(rps)).padStart(7)} req/s  p99 ${median(runs.map((r) => r.p99))} ms  failed ${failed}  ratio ${(rps / base).toFixed(3)}`);
+}
