@@ -1,13 +1,17 @@
 // Shared by the bench scripts: start a server under some supervisor, wait for its
 // first answer, measure its RSS, load it with autocannon, stop it.
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import http from 'node:http';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+const BENCH_HOME = process.env.DROVER_HOME ?? mkdtempSync(`${tmpdir()}/drover-bench-home-`);
+if (process.env.DROVER_HOME === undefined) process.once('exit', () => rmSync(BENCH_HOME, { recursive: true, force: true }));
 
 export async function freePort() {
   const server = net.createServer();
@@ -22,7 +26,8 @@ export async function startServer(args, port) {
   const started = performance.now();
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' },
+    // A home of the bench's own, so that nothing is left in the user's ~/.drover.
+    env: { ...process.env, DROVER_HOME: BENCH_HOME, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'inherit'],
     detached: true,
   });
