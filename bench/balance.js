@@ -1,6 +1,7 @@
 // The supervisor's balancer against node:cluster's round-robin: the hello example with
 // 2 workers under `--balance round-robin` (node:cluster's own path), `least-connections`
-// and `sticky` (by client address), alternated round by round in one run, with
+// `sticky` (by client address) and `sticky` by a cookie (each request head read in the
+// supervisor), alternated round by round in one run, with
 // keep-alive connections and with a new connection per request (wrk's
 // `Connection: close`). Prints medians, and each policy's ratio to round-robin.
 //
@@ -10,7 +11,14 @@ import { freePort, median, option, runWrk, startServer, stopServer } from './lib
 const rounds = option('rounds', 3);
 const duration = option('duration', 5);
 const connections = option('connections', 50);
-const policies = ['round-robin', 'least-connections', 'sticky'];
+// Each policy's flags; `sticky cookie` reads every request head (wrk sends no cookie, so it falls back to the address).
+const POLICY_FLAGS = {
+  'round-robin': ['--balance', 'round-robin'],
+  'least-connections': ['--balance', 'least-connections'],
+  sticky: ['--balance', 'sticky'],
+  'sticky cookie': ['--balance', 'sticky', '--sticky-key', 'cookie:session'],
+};
+const policies = Object.keys(POLICY_FLAGS);
 const modes = { 'keep-alive': undefined, 'per connection': 'Connection: close' };
 
 const results = new Map(policies.flatMap((policy) => Object.keys(modes).map((mode) => [`${policy} | ${mode}`, []])));
@@ -19,7 +27,7 @@ for (let round = 0; round < rounds; round++) {
   // Rotate the order, so that no policy always runs first on a busy machine.
   for (const policy of policies.map((_, i) => policies[(i + round) % policies.length])) {
     const port = await freePort();
-    const server = await startServer(['dist/cli/main.js', 'run', 'examples/hello/server.js', '-i', '2', '--balance', policy], port);
+    const server = await startServer(['dist/cli/main.js', 'run', 'examples/hello/server.js', '-i', '2', ...POLICY_FLAGS[policy]], port);
     try {
       for (const [mode, header] of Object.entries(modes)) {
         const figures = await runWrk(`http://127.0.0.1:${port}/`, { connections, duration, header });

@@ -232,7 +232,7 @@ export const APP_OPTIONS = {
     help: "how connections are spread: 'round-robin', 'least-connections', or 'sticky' (a client stays with one worker)",
     show: 'value',
   }),
-  sticky_key: option(text("'ip'"), { plain: true, default: 'ip', flag: '--sticky-key <key>', help: "what a sticky client is known by: 'ip' (header:, cookie: and sid are to come)", show: 'value' }),
+  sticky_key: option(text("'ip'"), { plain: true, default: 'ip', flag: '--sticky-key <key>', help: "what a sticky client is known by: 'ip', 'header:<name>', 'cookie:<name>', or 'sid' (Socket.IO's session)", show: 'value' }),
   reload_batch: option(positive, { plain: true, default: 1, flag: '--reload-batch <n>', help: 'workers a rolling reload replaces at once', show: 'value' }),
   wait_ready: option(flag, {
     plain: true,

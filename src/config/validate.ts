@@ -164,10 +164,7 @@ function checkBalance(app: AppOptions, label: FieldLabel): void {
   if (app.exec_mode !== 'cluster') {
     throw new InvalidOptionError([`${label('balance')}: '${app.balance}' balances the workers of cluster mode; in fork mode each worker binds its own port (set exec_mode: 'cluster', or leave balance out)`]);
   }
-  if (app.balance === 'sticky' && app.sticky_key !== 'ip') {
-    parseStickyKey(app.sticky_key, label('sticky_key'));
-    throw new InvalidOptionError([`${label('sticky_key')}: only 'ip' works yet; '${app.sticky_key}' needs the request head read by the balancer, which is still to come`]);
-  }
+  if (app.balance === 'sticky') parseStickyKey(app.sticky_key, label('sticky_key'));
 }
 
 // A worker reports every stats_interval, and a report may wait up to one more interval

@@ -29,6 +29,8 @@ export interface RuntimeSettings {
    * app's TCP servers do not bind; the supervisor hands them each connection.
    */
   balanced?: boolean;
+  /** The worker's slot, where Socket.IO session ids are tagged with it (sticky_key: sid). */
+  sidSlot?: number;
 }
 
 /** An error as it crosses the process boundary. */
@@ -111,6 +113,8 @@ export interface ConnectionMessage {
   type: 'conn';
   id: number;
   port: number;
+  /** The bytes the supervisor read to find a sticky key (latin1): the app's server reads them first. */
+  head?: string;
 }
 
 export type SupervisorMessage =

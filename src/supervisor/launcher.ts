@@ -12,7 +12,7 @@ export function workerEnv(app: AppOptions, slot: number): Record<string, string>
     ...app.env,
     [app.instance_var]: String(slot),
     DROVER_APP_NAME: app.name,
-    [RUNTIME_VARIABLE]: JSON.stringify(runtimeSettings(app)),
+    [RUNTIME_VARIABLE]: JSON.stringify(runtimeSettings(app, slot)),
   };
   if (app.increment_var) env[app.increment_var] = String(Number(app.env[app.increment_var]) + slot);
   return env;
@@ -29,8 +29,9 @@ export interface Launcher {
 }
 
 /** What the worker runtime is told: how often to report, and how it stops. */
-function runtimeSettings(app: AppOptions): RuntimeSettings {
-  return { statsInterval: app.stats_interval, killTimeout: app.kill_timeout, killSignal: app.kill_signal, balanced: app.balance !== 'round-robin' };
+function runtimeSettings(app: AppOptions, slot: number): RuntimeSettings {
+  const sid = app.balance === 'sticky' && app.sticky_key === 'sid';
+  return { statsInterval: app.stats_interval, killTimeout: app.kill_timeout, killSignal: app.kill_signal, balanced: app.balance !== 'round-robin', ...(sid ? { sidSlot: slot } : {}) };
 }
 
 /**

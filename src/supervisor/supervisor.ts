@@ -14,6 +14,7 @@ import { relayAdapterMessages } from './adapter-relay.js';
 import { Front } from '../balancer/front.js';
 import { followPool } from '../balancer/membership.js';
 import { LeastConnections, Sticky } from '../balancer/policies.js';
+import { parseStickyKey } from '../balancer/sticky-key.js';
 import { Reloader } from './reloader.js';
 import { RestartController } from './restart-controller.js';
 import { Timeline } from './timeline.js';
@@ -91,9 +92,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     relayAdapterMessages(pool);
     // The supervisor's own balancer, for a policy other than node:cluster's round-robin.
     if (app.balance !== 'round-robin') {
-      const policy = app.balance === 'sticky' ? new Sticky() : new LeastConnections();
+      const key = app.balance === 'sticky' ? parseStickyKey(app.sticky_key) : undefined;
+      // With sid, a handshake (no session yet) goes by least connections; the front routes the rest by the sid's tag.
+      const policy = !key ? new LeastConnections() : key.kind === 'sid' ? new Sticky(() => undefined) : new Sticky();
       followPool(pool, policy);
-      this.#front = new Front(pool, policy, (message) => this.warn(message));
+      this.#front = new Front(pool, policy, (message) => this.warn(message), key);
     }
     this.#restarts = new RestartController(context);
     this.#reloader = new Reloader(context, this.#restarts);

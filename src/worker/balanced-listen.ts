@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import Module from 'node:module';
 import type net from 'node:net';
 import { PROTOCOL_CMD, type ConnectionMessage } from '../ipc/messages.js';
 
@@ -81,10 +82,42 @@ export function installBalancedListen(report: BalancedReports): void {
       report.took(message.id, false);
       return;
     }
-    target.server.once('connection', (socket: net.Socket) => socket.once('close', noteClosed));
+    target.server.prependOnceListener('connection', (socket: net.Socket) => {
+      // What the supervisor read to find the sticky key comes first, as if never read.
+      if (message.head) socket.unshift(Buffer.from(message.head, 'latin1'));
+      socket.once('close', noteClosed);
+    });
     target.handle.onconnection(0, handle);
     report.took(message.id, true);
   });
+}
+
+/**
+ * Socket.IO sessions by worker (sticky_key: sid): every Engine.IO session id this
+ * worker makes starts with `w<slot>_`, through engine.io's own override point
+ * (generateId), so that the supervisor sends each later request of the session here.
+ */
+export function tagEngineIoSessions(slot: number): void {
+  const loader = Module as unknown as { _load: (request: string, parent: unknown, isMain: boolean) => unknown };
+  const load = loader._load;
+  const tagged = new WeakSet<object>();
+  loader._load = function (request, parent, isMain) {
+    type Servers = Record<string, { prototype?: { generateId?: (req: unknown) => unknown } } | undefined>;
+    const exports = load.call(this, request, parent, isMain) as Servers;
+    if (request !== 'engine.io') return exports;
+    // Server (and uServer, for uWebSockets.js) inherit generateId from BaseServer: each gets its own wrapper.
+    for (const proto of [exports.Server?.prototype, exports.uServer?.prototype]) {
+      const generate = proto?.generateId;
+      if (!proto || !generate || tagged.has(proto)) continue;
+      tagged.add(proto);
+      proto.generateId = function (this: unknown, req: unknown) {
+        const id = generate.call(this, req);
+        const tag = (value: unknown) => (typeof value === 'string' ? `w${slot}_${value}` : value);
+        return id instanceof Promise ? id.then(tag) : tag(id);
+      };
+    }
+    return exports;
+  };
 }
 
 function isConnection(message: unknown): message is ConnectionMessage {

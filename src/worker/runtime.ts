@@ -12,7 +12,7 @@ import {
   type WorkerMessage,
 } from '../ipc/messages.js';
 import { AppSignals } from './app-signals.js';
-import { installBalancedListen } from './balanced-listen.js';
+import { installBalancedListen, tagEngineIoSessions } from './balanced-listen.js';
 import { ServerTracker } from './server-tracker.js';
 import { shutDown, type ShutdownOrigin } from './shutdown.js';
 import { startStatsReporter } from './stats-reporter.js';
@@ -79,6 +79,7 @@ function startRuntime(settings: RuntimeSettings): void {
   process.on('internalMessage', (message: unknown) => {
     if (isDroverMessage(message) && message.type !== 'conn') channel.receive(message);
   });
+  if (settings.sidSlot !== undefined) tagEngineIoSessions(settings.sidSlot);
   if (settings.balanced) {
     installBalancedListen({
       took: (id, accepted) => channel.send({ type: 'took', id, accepted }),
