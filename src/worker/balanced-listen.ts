@@ -95,14 +95,16 @@ export function installBalancedListen(report: BalancedReports): void {
 /**
  * Socket.IO sessions by worker (sticky_key: sid): every Engine.IO session id this
  * worker makes starts with `w<slot>_`, through engine.io's own override point
- * (generateId), so that the supervisor sends each later request of the session here.
+ * (generateId), so that the supervisor sends each later request of the session here;
+ * and a long-polling response closes its connection, so that every request of a
+ * session comes through the supervisor.
  */
 export function tagEngineIoSessions(slot: number): void {
   const loader = Module as unknown as { _load: (request: string, parent: unknown, isMain: boolean) => unknown };
   const load = loader._load;
   const tagged = new WeakSet<object>();
   loader._load = function (request, parent, isMain) {
-    type Servers = Record<string, { prototype?: { generateId?: (req: unknown) => unknown } } | undefined>;
+    type Servers = Record<string, { prototype?: { generateId?: (req: unknown) => unknown; handleRequest?: (req: { url?: string }, res: { shouldKeepAlive: boolean }) => unknown } } | undefined>;
     const exports = load.call(this, request, parent, isMain) as Servers;
     if (request !== 'engine.io') return exports;
     // Server (and uServer, for uWebSockets.js) inherit generateId from BaseServer: each gets its own wrapper.
@@ -115,6 +117,15 @@ export function tagEngineIoSessions(slot: number): void {
         const tag = (value: unknown) => (typeof value === 'string' ? `w${slot}_${value}` : value);
         return id instanceof Promise ? id.then(tag) : tag(id);
       };
+      // A polling response closes its connection: a browser must not send the next
+      // request of another session (another worker's) on a connection this worker holds.
+      const handle = proto.handleRequest;
+      if (handle) {
+        proto.handleRequest = function (this: unknown, req, res) {
+          if (req.url?.includes('transport=polling')) res.shouldKeepAlive = false;
+          return handle.call(this, req, res);
+        };
+      }
     }
     return exports;
   };

@@ -112,6 +112,16 @@ describe('balance', () => {
       const heard = clients.map((client) => new Promise((resolve) => client.once('news', resolve)));
       await clients[3]!.timeout(5000).emitWithAck('shout', 'hello');
       assert.equal((await Promise.all(heard)).length, 20);
+      // A polling answer closes its connection, so a browser's next request (of any session) comes through the supervisor.
+      const polling = await new Promise<string | undefined>((resolve, reject) =>
+        http
+          .get({ host: '127.0.0.1', port, path: '/socket.io/?EIO=4&transport=polling', agent: new http.Agent({ keepAlive: true }) }, (res) => {
+            res.resume();
+            resolve(res.headers.connection);
+          })
+          .on('error', reject),
+      );
+      assert.equal(polling, 'close');
     } finally {
       for (const client of clients) client.close();
     }
