@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { describe, it } from 'node:test';
 import { io as ioClient } from 'socket.io-client';
-import { DroverProcess, ROOT, example, runDrover } from '../helpers/drover-process.js';
+import { DroverProcess, ROOT, example, fixture, runDrover } from '../helpers/drover-process.js';
 import { freePort, get, keepAliveLoad } from '../helpers/http.js';
 
 // The supervisor's own balancer on the connection path (balance: least-connections,
@@ -125,6 +125,19 @@ describe('balance', () => {
     } finally {
       for (const client of clients) client.close();
     }
+    drover.signal('SIGTERM');
+    assert.equal((await drover.exited).code, 0);
+  });
+
+  it('a worker that can no longer take a connection (its server closed) refuses it, and it goes to the other: none left hanging', async () => {
+    const port = await freePort();
+    const drover = new DroverProcess(['run', fixture('closes-server-in-slot-0.cjs'), '-i', '2', '--balance', 'least-connections'], { env: { PORT: String(port) } });
+    await drover.waitUntilListening();
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const answers = [];
+    for (let i = 0; i < 10; i++) answers.push(await get(`http://127.0.0.1:${port}/`, { agent: new http.Agent({ keepAlive: false }), timeoutMs: 3000 }));
+    assert.deepEqual(answers.map((answer) => answer.status), Array(10).fill(200));
+    assert.equal(new Set(answers.map((answer) => answer.body)).size, 1, 'all answered by the worker still serving');
     drover.signal('SIGTERM');
     assert.equal((await drover.exited).code, 0);
   });
