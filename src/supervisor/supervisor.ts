@@ -294,9 +294,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const worker = pool.current(slot);
       return worker !== undefined && !old.has(worker) && worker.state === 'ready';
     };
-    // A worker that never listens is up after min_uptime instead.
-    const upWithin = Math.max(this.app.listen_timeout, this.app.min_uptime + 1000);
-    await waitUntil(() => this.#state !== 'running' || range(0, pool.count).every(isUp), this.app.kill_timeout + upWithin + 1000);
+    await waitUntil(() => this.#state !== 'running' || range(0, pool.count).every(isUp), this.app.kill_timeout + pool.upTimeoutMs + 1000);
     return { restarting: workers.length, notUp: range(0, pool.count).filter((slot) => !isUp(slot)) };
   }
 

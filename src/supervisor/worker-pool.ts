@@ -280,7 +280,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     return new Promise((resolve) => {
       const waiters = this.#upWaiters.get(handle) ?? new Set();
       this.#upWaiters.set(handle, waiters);
-      const timeoutMs = this.#upTimeoutMs;
+      const timeoutMs = this.upTimeoutMs;
       const timer = setTimeout(() => {
         const what = this.#app.wait_ready ? "ready (no process.send('ready'))" : 'listening';
         settle({ ok: false, why: `not ${what} after ${timeoutMs === this.#app.listen_timeout ? 'listen_timeout ' : ''}${formatDuration(timeoutMs)}` });
@@ -312,7 +312,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   }
 
   /** How long a new worker may take to be up: listen_timeout, or min_uptime where that is the test. */
-  get #upTimeoutMs(): number {
+  get upTimeoutMs(): number {
     return this.#isServer || this.#app.wait_ready ? this.#app.listen_timeout : Math.max(this.#app.listen_timeout, this.#app.min_uptime + 1000);
   }
 
