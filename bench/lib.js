@@ -67,21 +67,32 @@ function killGroup(child) {
   }
 }
 
-/** The /proc/<pid>/stat fields after the name of every live process in a process group. */
-function groupStats(pgid) {
-  const stats = [];
+/** Every live process (zombies left out) and its /proc/<pid>/stat fields after the name: state(0) ppid(1) pgrp(2) ... utime(11) stime(12). */
+function liveProcesses() {
+  const processes = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // After the name: state(0) ppid(1) pgrp(2) ... utime(11) stime(12)
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid && fields[0] !== 'Z') stats.push({ pid: Number(entry), fields });
+      if (fields[0] !== 'Z') processes.push({ pid: Number(entry), fields });
     } catch {
       // Gone while we looked.
     }
   }
-  return stats;
+  return processes;
+}
+
+/** The live processes of a process group. */
+function groupStats(pgid) {
+  return liveProcesses().filter(({ fields }) => Number(fields[2]) === pgid);
+}
+
+/** The live children of a process. */
+export function childrenOf(pid) {
+  return liveProcesses()
+    .filter(({ fields }) => Number(fields[1]) === pid)
+    .map((process) => process.pid);
 }
 
 /**

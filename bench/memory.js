@@ -19,9 +19,9 @@
 //
 //   node bench/memory.js [--apps 6] [--rounds 3] [--idle-seconds 15] [--verbose 1] [--pm2 0]
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { ROOT, freePort, median, option } from './lib.js';
+import { ROOT, childrenOf, freePort, median, option } from './lib.js';
 
 const apps = option('apps', 6);
 const rounds = option('rounds', 1);
@@ -52,23 +52,6 @@ function memoryOf(pid) {
   }
   const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? NaN);
   return { pss: kb('Pss') / 1024, rss: kb('Rss') / 1024, uss: (kb('Private_Clean') + kb('Private_Dirty')) / 1024 };
-}
-
-/** The live children of a process, from /proc. */
-function childrenOf(pid) {
-  const children = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // After the name: state(0) ppid(1)
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === pid && fields[0] !== 'Z') children.push(Number(entry));
-    } catch {
-      // Gone while we looked.
-    }
-  }
-  return children;
 }
 
 /** Resolves once GET / answers 200 on every port, or throws after 20 s. */
