@@ -48,9 +48,22 @@ export function writeAppRecord(record: AppRecord): void {
  * in a folder only we can write, is not read (someone else could have put it there).
  */
 export function readAppRecord(name: string): AppRecord | undefined {
-  const file = startRecordPath(name);
+  return appsDirIsOurs() ? readRecordFile(name) : undefined;
+}
+
+function appsDirIsOurs(): boolean {
   try {
     privateDir(appsDir());
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// A record in the folder checked by the caller: a plain file of ours, 0600.
+function readRecordFile(name: string): AppRecord | undefined {
+  const file = startRecordPath(name);
+  try {
     const stat = lstatSync(file);
     if (!stat.isFile() || (stat.mode & 0o077) !== 0 || (process.getuid !== undefined && stat.uid !== process.getuid())) return undefined;
     return JSON.parse(readFileSync(file, 'utf8')) as AppRecord;
@@ -65,11 +78,12 @@ export function removeAppRecord(name: string): void {
 
 /** Every app in the registry, by name: running, or ended and still listed. */
 export function registeredApps(): AppRecord[] {
-  if (!existsSync(appsDir())) return [];
+  // The folder is checked once for the whole listing.
+  if (!existsSync(appsDir()) || !appsDirIsOurs()) return [];
   return readdirSync(appsDir())
     .filter((file) => file.endsWith('.json'))
     .sort()
-    .flatMap((file) => readAppRecord(file.slice(0, -'.json'.length)) ?? []);
+    .flatMap((file) => readRecordFile(file.slice(0, -'.json'.length)) ?? []);
 }
 
 /** The command line that starts a registered app again: `drover start` with its arguments, at the count it was scaled to. */
