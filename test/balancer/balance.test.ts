@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { io as ioClient } from 'socket.io-client';
 import { DroverProcess, ROOT, example, fixture, runDrover } from '../helpers/drover-process.js';
 import { freePort, get, keepAliveLoad } from '../helpers/http.js';
+import { connected } from '../helpers/socketio.js';
 
 // The supervisor's own balancer on the connection path (balance: least-connections,
 // sticky by client address), with the hello example unchanged: each connection taken
@@ -106,7 +107,7 @@ describe('balance', () => {
     const clients: ReturnType<typeof ioClient>[] = [];
     try {
       for (let i = 0; i < 20; i++) clients.push(ioClient(`http://127.0.0.1:${port}`, { reconnection: false }));
-      await Promise.all(clients.map((client) => new Promise((resolve, reject) => client.once('connect', () => resolve(undefined)).once('connect_error', reject))));
+      await connected(clients);
       const pids = await Promise.all(clients.map((client) => client.timeout(5000).emitWithAck('pid') as Promise<number>));
       assert.equal(new Set(pids).size, 2, 'sessions on both workers');
       const heard = clients.map((client) => new Promise((resolve) => client.once('news', resolve)));

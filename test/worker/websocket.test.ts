@@ -5,6 +5,7 @@ import { io as ioClient } from 'socket.io-client';
 import WebSocket from 'ws';
 import { DroverProcess, ROOT, waitFor } from '../helpers/drover-process.js';
 import { freePort, get } from '../helpers/http.js';
+import { connected } from '../helpers/socketio.js';
 
 // WebSocket servers as their users write them, under drover: the `ws` package and
 // Socket.IO, attached before or after listen(), through a reload and a stop.
@@ -74,7 +75,7 @@ describe('WebSocket servers', () => {
     const clients: ReturnType<typeof ioClient>[] = [];
     try {
       for (let i = 0; i < 20; i++) clients.push(ioClient(`http://127.0.0.1:${port}`, { transports: ['websocket'], reconnection: false }));
-      await Promise.all(clients.map((client) => new Promise((resolve, reject) => client.once('connect', () => resolve(undefined)).once('connect_error', reject))));
+      await connected(clients);
       const heard = clients.map((client) => new Promise<{ from: number }>((resolve) => client.once('news', resolve)));
       const from = (await clients[0]!.timeout(5000).emitWithAck('shout', 'hello')) as number;
       const news = await Promise.all(heard);
