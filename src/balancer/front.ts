@@ -144,9 +144,8 @@ export class Front {
   #sessionOwner(sid: string | undefined): Member | undefined {
     const slot = sid === undefined ? undefined : /^w(\d+)_/.exec(sid)?.[1];
     if (slot === undefined) return undefined;
-    const owner = this.#pool
-      .live()
-      .filter((worker) => worker.slot === Number(slot) && worker.state === 'ready' && worker.intent === undefined)
+    const owner = this.#serving()
+      .filter((worker) => worker.slot === Number(slot))
       .at(-1);
     return owner ? { pid: owner.pid, slot: owner.slot } : undefined;
   }
@@ -184,11 +183,16 @@ export class Front {
     this.#send(id);
   }
 
+  // The workers that may take a connection: ready, and not asked to go.
+  #serving(): WorkerView[] {
+    return this.#pool.live().filter((worker) => worker.state === 'ready' && worker.intent === undefined);
+  }
+
   #pickExcept(entry: InFlight): Member | undefined {
     const member = this.#policy.pick({ remoteAddress: entry.remoteAddress });
     if (member && !entry.tried.has(member.pid)) return member;
     // A sticky pick gives the same one again: any other ready worker will do.
-    const other = this.#pool.live().find((worker) => !entry.tried.has(worker.pid) && worker.state === 'ready' && worker.intent === undefined);
+    const other = this.#serving().find((worker) => !entry.tried.has(worker.pid));
     return other ? { pid: other.pid, slot: other.slot } : undefined;
   }
 }
