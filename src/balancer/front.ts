@@ -183,9 +183,10 @@ export class Front {
     this.#send(id);
   }
 
-  // The workers that may take a connection: ready, and not asked to go.
+  // The workers that may take a connection: the policy's members (ready, not asked to
+  // go, and not a surge's new worker still waiting for its promotion).
   #serving(): WorkerView[] {
-    return this.#pool.live().filter((worker) => worker.state === 'ready' && worker.intent === undefined);
+    return this.#pool.live().filter((worker) => this.#policy.includes(worker.pid));
   }
 
   #pickExcept(entry: InFlight): Member | undefined {

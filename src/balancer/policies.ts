@@ -16,6 +16,10 @@ export class RoundRobin implements BalancePolicy {
     this.set.remove(member);
   }
 
+  includes(pid: number): boolean {
+    return this.set.has(pid);
+  }
+
   pick(_connection?: ConnectionFacts): Member | undefined {
     const members = this.set.members();
     if (members.length === 0) return undefined;

@@ -22,6 +22,8 @@ export interface BalancePolicy {
   readonly name: string;
   add(member: Member): void;
   remove(member: Member): void;
+  /** Whether the worker with this pid is a member: may take connections now. */
+  includes(pid: number): boolean;
   /** The member to hand this connection to; undefined when there is none. */
   pick(connection: ConnectionFacts): Member | undefined;
   /** A connection handed to `member` opened, or closed: least-connections counts them. */
@@ -39,6 +41,10 @@ export class MemberSet {
 
   remove(member: Member): void {
     this.#open.delete(member.pid);
+  }
+
+  has(pid: number): boolean {
+    return this.#open.has(pid);
   }
 
   get size(): number {

@@ -96,7 +96,9 @@ export async function reloadCommand(target: string, flags: { json?: boolean }): 
     if (!flags.json) {
       process.stdout.write(
         !result.ok
-          ? `${app.name}: reload stopped: ${result.failure?.why}\n`
+          ? result.rolledBack
+            ? `${app.name}: reload rolled back: the new worker ${result.failure?.slot} ${result.failure?.why}; every new worker was stopped, the old ones kept serving\n`
+            : `${app.name}: reload stopped: ${result.failure?.why}\n`
           : result.restarted !== undefined
             ? `${app.name}: restarted in ${formatDuration(result.durationMs)}, ${result.restarted} worker(s) (a server in fork mode: each worker binds its own port, so a new one cannot start beside the old)\n`
             : `${app.name}: reloaded in ${formatDuration(result.durationMs)}, ${result.replaced.length} worker(s) replaced\n`,

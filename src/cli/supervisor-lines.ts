@@ -63,7 +63,9 @@ export function reportSupervisor(supervisor: Supervisor, output: Output = consol
   supervisor.on('restarting', (workers, reason) =>
     info(`restart${why(reason)}: ${workers.length} worker${workers.length === 1 ? '' : 's'} (pids ${workers.map((w) => w.pid).join(', ')}) draining; each starts afresh once gone`),
   );
-  supervisor.on('reload-start', (slots, batch, reason) => info(`reload${why(reason)}: replacing ${slots} worker${slots === 1 ? '' : 's'}, ${batch} at a time`));
+  supervisor.on('reload-start', (slots, batch, reason) =>
+    info(`reload${why(reason)}: replacing ${slots} worker${slots === 1 ? '' : 's'}, ${supervisor.app.reload_strategy === 'surge' ? 'all at once, each up and healthy before any old one drains (surge)' : `${batch} at a time`}`),
+  );
   supervisor.on('reload-replaced', (entry) => {
     const old = entry.oldPid === undefined ? 'an empty slot' : `pid ${entry.oldPid}, now draining`;
     info(`reload: worker ${entry.slot} is pid ${entry.newPid} (up after ${formatDuration(entry.startupMs)}), replacing ${old}`);
@@ -76,6 +78,13 @@ export function reportSupervisor(supervisor: Supervisor, output: Output = consol
     }
     const failure = result.failure!;
     const serving = supervisor.workers.map((w) => w.pid).join(', ');
+    if (result.rolledBack) {
+      warn(
+        `reload rolled back after ${formatDuration(result.durationMs)}: the new worker ${failure.slot} (pid ${failure.pid}) ${failure.why}. ` +
+          `Every new worker was stopped; the old ones never stopped serving (pids ${serving || 'none'})`,
+      );
+      return;
+    }
     warn(
       `reload stopped after ${formatDuration(result.durationMs)}: the new worker ${failure.slot} (pid ${failure.pid}) ${failure.why}. ` +
         `${result.replaced.length} of ${supervisor.app.name}'s slots were replaced; the others keep their old workers (serving: pids ${serving || 'none'})`,

@@ -222,7 +222,6 @@ export const APP_OPTIONS = {
     show: 'value',
   }),
   listen_timeout: option(duration('"3s"'), { plain: true, default: 3000, flag: '--listen-timeout <ms>', help: 'warn when a worker is not listening after this long', show: 'duration' }),
-  // How many workers a rolling reload replaces at once (Kubernetes' maxSurge).
   // How new connections are spread over the workers (cluster mode). round-robin is
   // node:cluster's own path; the others are the supervisor's balancer (src/balancer).
   balance: option(z.enum(['round-robin', 'least-connections', 'sticky'], message("expected 'round-robin', 'least-connections' or 'sticky'")), {
@@ -233,7 +232,16 @@ export const APP_OPTIONS = {
     show: 'value',
   }),
   sticky_key: option(text("'ip'"), { plain: true, default: 'ip', flag: '--sticky-key <key>', help: "what a sticky client is known by: 'ip', 'header:<name>', 'cookie:<name>', or 'sid' (Socket.IO's session)", show: 'value' }),
+  // How many workers a rolling reload replaces at once (Kubernetes' maxSurge).
   reload_batch: option(positive, { plain: true, default: 1, flag: '--reload-batch <n>', help: 'workers a rolling reload replaces at once', show: 'value' }),
+  // surge: every new worker up and healthy before any old one drains, else roll back.
+  reload_strategy: option(z.enum(['rolling', 'surge'], message("expected 'rolling' or 'surge'")), {
+    plain: true,
+    default: 'rolling' as 'rolling' | 'surge',
+    flag: '--reload-strategy <strategy>',
+    help: "'rolling' (a slot at a time) or 'surge' (every new worker up and healthy before any old one drains; else the reload rolls back)",
+    show: 'value',
+  }),
   wait_ready: option(flag, {
     plain: true,
     default: false,

@@ -157,9 +157,14 @@ function defaultName(base: string): string {
   return base.replace(/[^\w.@+-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'app';
 }
 
-// The supervisor's balancer hands connections to node:cluster workers of a Node.js app,
-// by client address for now (keys in the request head are the next step).
+// The supervisor's balancer hands connections to node:cluster workers; a surge reload
+// needs it too (it decides when the new workers get traffic).
 function checkBalance(app: AppOptions, label: FieldLabel): void {
+  if (app.reload_strategy === 'surge' && app.exec_mode !== 'cluster') {
+    throw new InvalidOptionError([
+      `${label('reload_strategy')}: 'surge' starts every new worker beside the old ones, which cluster mode allows; in fork mode each worker binds its own port, so a reload restarts it (set exec_mode: 'cluster', or leave reload_strategy out)`,
+    ]);
+  }
   if (app.balance === 'round-robin') return;
   if (app.exec_mode !== 'cluster') {
     throw new InvalidOptionError([`${label('balance')}: '${app.balance}' balances the workers of cluster mode; in fork mode each worker binds its own port (set exec_mode: 'cluster', or leave balance out)`]);

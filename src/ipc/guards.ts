@@ -20,6 +20,13 @@ function notNumbers(object: unknown, fields: readonly string[], where: string): 
 
 const drainReport: Guard = (m) => notNumbers(m.report, ['inFlightAtStart', 'connectionsAtStart', 'idleClosed'], 'report');
 
+// undefined (the app has no health check), { ok: true }, or { ok: false, reason }.
+function badHealth(health: unknown, where: string): string | undefined {
+  if (health === undefined) return undefined;
+  if (!isObject(health) || typeof health.ok !== 'boolean' || (health.ok === false && !isString(health.reason))) return `${where} is malformed`;
+  return undefined;
+}
+
 const WORKER_GUARDS: Record<WorkerMessage['type'], Guard> = {
   online: () => undefined,
   stats: ({ stats }) => {
@@ -27,10 +34,7 @@ const WORKER_GUARDS: Record<WorkerMessage['type'], Guard> = {
     if (figures) return figures;
     const { eventLoopDelay, health } = stats as Fields;
     const delay = notNumbers(eventLoopDelay, ['p50', 'p99', 'max'], 'stats.eventLoopDelay');
-    if (delay) return delay;
-    if (health === undefined) return undefined;
-    if (!isObject(health) || typeof health.ok !== 'boolean' || (health.ok === false && !isString(health.reason))) return 'stats.health is malformed';
-    return undefined;
+    return delay ?? badHealth(health, 'stats.health');
   },
   listening: ({ address }) => {
     if (!isObject(address)) return 'address is missing';
@@ -42,12 +46,14 @@ const WORKER_GUARDS: Record<WorkerMessage['type'], Guard> = {
   drained: drainReport,
   took: ({ id, accepted }) => (isNumber(id) && typeof accepted === 'boolean' ? undefined : 'id or accepted is malformed'),
   closed: ({ count }) => (isNumber(count) && count >= 0 ? undefined : 'count is malformed'),
+  health: ({ health }) => badHealth(health, 'health'),
 };
 
 const SUPERVISOR_GUARDS: Record<SupervisorMessage['type'], Guard> = {
   shutdown: ({ reason, notifyApp }) =>
     ['stop', 'reload', 'scale', 'restart'].includes(reason as string) && typeof notifyApp === 'boolean' ? undefined : 'reason or notifyApp is malformed',
   ack: () => undefined,
+  check: ({ timeoutMs }) => (isNumber(timeoutMs) && timeoutMs > 0 ? undefined : 'timeoutMs is malformed'),
 };
 
 /** A message that passed its guard, or why it did not. */

@@ -73,8 +73,11 @@ export interface WorkerStats {
   connections: number;
   uptimeMs: number;
   /** The app's own health check (drover/worker healthCheck), if it registered one. */
-  health: { ok: true } | { ok: false; reason: string } | undefined;
+  health: HealthVerdict;
 }
+
+/** What the app's health check said; undefined: the app registered none. */
+export type HealthVerdict = { ok: true } | { ok: false; reason: string } | undefined;
 
 export type WorkerMessage =
   /**
@@ -100,7 +103,9 @@ export type WorkerMessage =
   /** A balanced connection (`conn` with its handle) was taken by the app's server, or refused (no server on that port any more). */
   | { type: 'took'; id: number; accepted: boolean }
   /** This many balanced connections closed since the last report (least-connections counts them). */
-  | { type: 'closed'; count: number };
+  | { type: 'closed'; count: number }
+  /** The answer to `check`: what the app's health check says now. */
+  | { type: 'health'; health: HealthVerdict };
 
 /**
  * A balanced connection for the app's server on `port`: sent by the supervisor with the
@@ -125,7 +130,12 @@ export type SupervisorMessage =
    */
   | { type: 'shutdown'; reason: 'stop' | 'reload' | 'scale' | 'restart'; notifyApp: boolean }
   /** The answer to a request (its `seq` in `ack`). */
-  | { type: 'ack' };
+  | { type: 'ack' }
+  /**
+   * Run the app's health check now, allowing it `timeoutMs`, and answer `health`: a
+   * surge reload asks each new worker before any traffic moves to it.
+   */
+  | { type: 'check'; timeoutMs: number };
 
 /** Either side's message on the wire: the internal `cmd`, the version and a sequence number. */
 export type Envelope<M> = M & {

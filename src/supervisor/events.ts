@@ -89,6 +89,8 @@ export interface ReloadResult {
   failure: { slot: number; pid: number; why: string } | undefined;
   /** A server in fork mode is restarted instead (each worker binds its own port): how many workers. */
   restarted?: number;
+  /** A surge reload failed: every new worker was stopped, and the old ones, which never stopped serving, still serve. */
+  rolledBack?: boolean;
 }
 
 export interface SupervisorEvents {

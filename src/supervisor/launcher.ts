@@ -1,6 +1,7 @@
 import { fork, spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
+import { balancedBySupervisor } from '../balancer/choose.js';
 import type { AppOptions } from '../config/index.js';
 import { RUNTIME_VARIABLE, type RuntimeSettings } from '../ipc/messages.js';
 import { RUNTIME_PRELOAD_ARGS } from '../worker/preload.js';
@@ -31,7 +32,7 @@ export interface Launcher {
 /** What the worker runtime is told: how often to report, and how it stops. */
 function runtimeSettings(app: AppOptions, slot: number): RuntimeSettings {
   const sid = app.balance === 'sticky' && app.sticky_key === 'sid';
-  return { statsInterval: app.stats_interval, killTimeout: app.kill_timeout, killSignal: app.kill_signal, balanced: app.balance !== 'round-robin', ...(sid ? { sidSlot: slot } : {}) };
+  return { statsInterval: app.stats_interval, killTimeout: app.kill_timeout, killSignal: app.kill_signal, balanced: balancedBySupervisor(app), ...(sid ? { sidSlot: slot } : {}) };
 }
 
 /**

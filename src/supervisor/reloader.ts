@@ -67,6 +67,70 @@ export class Reloader {
   }
 
   /**
+   * Surge reload (reload_strategy: surge): a new worker for every slot at once, and each
+   * must be up and pass the app's health check before any old one drains. Then all of
+   * them switch over in one turn of the event loop: the balancer gives the new workers
+   * traffic only at their promotion, so clients never see two versions. If any new one
+   * fails, every new one is stopped, the old ones never stopped serving, and the
+   * result says rolled back, with the cause.
+   */
+  async surge(reason?: string): Promise<ReloadResult> {
+    const { pool, emit } = this.#ctx;
+    const started = Date.now();
+    const replaced: ReplacedSlot[] = [];
+    const end = (failure: ReloadResult['failure']): ReloadResult => {
+      const result: ReloadResult = { ok: failure === undefined, durationMs: Date.now() - started, replaced, failure, ...(failure ? { rolledBack: true } : {}) };
+      emit('reload-end', result);
+      return result;
+    };
+    if (this.#ctx.stopping()) return end({ slot: -1, pid: -1, why: 'the app is not running' });
+    emit('reload-start', pool.count, pool.count, reason);
+
+    const candidates = Array.from({ length: pool.count }, (_, slot) => pool.spawn(slot, 'candidate'));
+    const failure =
+      (await firstFailure(candidates.map((candidate) => this.#upAndHealthy(candidate)))) ??
+      // One that passed, then died while the others were still being checked, fails too.
+      candidates.findIndex((candidate) => !candidate.live);
+    const stopping = this.#ctx.stopping();
+    if (failure !== -1 || stopping) {
+      for (const candidate of candidates) pool.drain(candidate, 'reload');
+      if (stopping) return end({ slot: -1, pid: -1, why: 'the app is stopping' });
+      const index = typeof failure === 'number' ? failure : failure.index;
+      const failed = candidates[index]!;
+      return end({ slot: failed.slot, pid: failed.pid, why: typeof failure === 'number' ? `exited (${failed.exitedWith}) while the others were checked` : failure.why });
+    }
+    for (const candidate of candidates) {
+      const entry = this.#promote(candidate, 'reload');
+      if (!entry) continue;
+      emit('reload-replaced', entry);
+      replaced.push(entry);
+    }
+    this.#restarts.clearGiveUp();
+    return end(undefined);
+  }
+
+  // Up (listening, or ready() with wait_ready), then healthy: the app's health check,
+  // if it has one, passes within listen_timeout (asked again while it fails, as a
+  // database connection may still be on its way). Resolves with why not, or undefined.
+  async #upAndHealthy(candidate: WorkerView): Promise<string | undefined> {
+    const { app, pool } = this.#ctx;
+    const up = await pool.whenUp(candidate);
+    if (!up.ok) return up.why;
+    const deadline = Date.now() + app.listen_timeout;
+    for (;;) {
+      let health;
+      try {
+        health = await pool.checkHealth(candidate, Math.max(MIN_CHECK_MS, deadline - Date.now()));
+      } catch (error) {
+        return candidate.live ? `gave no answer to its health check (${(error as Error).message})` : `exited (${candidate.exitedWith}) before its health check`;
+      }
+      if (health === undefined || health.ok) return undefined;
+      if (!candidate.live || this.#ctx.stopping() || Date.now() + HEALTH_RETRY_MS >= deadline) return `failed its health check: ${health.reason}`;
+      await new Promise((resolve) => setTimeout(resolve, HEALTH_RETRY_MS));
+    }
+  }
+
+  /**
    * Replace one worker gracefully (memory limit, health): its successor first, then the
    * drain. Resolves with whether it was replaced; not if a reload or restart got to it
    * first, or its successor failed (then it keeps serving).
@@ -105,8 +169,29 @@ export class Reloader {
   }
 }
 
+// A failing health check is asked again this often, while listen_timeout lasts.
+const HEALTH_RETRY_MS = 250;
+const MIN_CHECK_MS = 100;
+
+/**
+ * Resolves with the first of `checks` that fails (its index and why), as soon as it
+ * does; undefined once all of them have passed.
+ */
+function firstFailure(checks: Promise<string | undefined>[]): Promise<{ index: number; why: string } | undefined> {
+  return new Promise((resolve) => {
+    let left = checks.length;
+    if (left === 0) resolve(undefined);
+    checks.forEach((check, index) =>
+      void check.then((why) => {
+        if (why !== undefined) resolve({ index, why });
+        else if (--left === 0) resolve(undefined);
+      }),
+    );
+  });
+}
+
 /** "reload done after 201 ms, 2 replaced", for the timeline. */
 export function describeReloadEnd(result: ReloadResult): string {
-  const how = result.failure ? `stopped at worker ${result.failure.slot}: ${result.failure.why}` : 'done';
+  const how = result.rolledBack ? `rolled back (worker ${result.failure!.slot}: ${result.failure!.why})` : result.failure ? `stopped at worker ${result.failure.slot}: ${result.failure.why}` : 'done';
   return `reload ${how} after ${formatDuration(result.durationMs)}, ${result.replaced.length} replaced`;
 }

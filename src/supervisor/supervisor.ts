@@ -12,9 +12,8 @@ import { LifecycleQueue } from './lifecycle-queue.js';
 import { keepPidFiles } from './pid-files.js';
 import { relayAdapterMessages } from './adapter-relay.js';
 import { Front } from '../balancer/front.js';
+import { balancedBySupervisor, choosePolicy } from '../balancer/choose.js';
 import { followPool } from '../balancer/membership.js';
-import { LeastConnections, Sticky } from '../balancer/policies.js';
-import { parseStickyKey } from '../balancer/sticky-key.js';
 import { Reloader } from './reloader.js';
 import { RestartController } from './restart-controller.js';
 import { Timeline } from './timeline.js';
@@ -90,12 +89,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     recordTimeline(this.#timeline, appOf, pool, this);
     keepPidFiles(app, pool, (message) => this.warn(message));
     relayAdapterMessages(pool);
-    // The supervisor's own balancer, for a policy other than node:cluster's round-robin.
-    if (app.balance !== 'round-robin') {
-      const key = app.balance === 'sticky' ? parseStickyKey(app.sticky_key) : undefined;
-      // With sid, a handshake (no session yet) goes by least connections; the front routes the rest by the sid's tag.
-      const policy = !key ? new LeastConnections() : key.kind === 'sid' ? new Sticky(() => undefined) : new Sticky();
-      followPool(pool, policy);
+    // The supervisor's own balancer, for a policy other than node:cluster's round-robin, or a surge reload.
+    if (balancedBySupervisor(app)) {
+      const { policy, key } = choosePolicy(app);
+      // A surge reload's new workers take traffic only once all of them are promoted.
+      followPool(pool, policy, { candidatesWait: () => this.#app.reload_strategy === 'surge' });
       this.#front = new Front(pool, policy, (message) => this.warn(message), key);
     }
     this.#restarts = new RestartController(context);
@@ -304,6 +302,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * fork-mode worker binds its own): those restart, as PM2's reload does in fork mode.
    */
   async #renew(reason?: string): Promise<ReloadResult> {
+    if (this.#app.reload_strategy === 'surge') return this.#reloader.surge(reason);
     if (this.#app.exec_mode === 'cluster' || !this.#pool.isServer) return this.#reloader.roll(reason);
     const started = Date.now();
     const { restarting, notUp } = await this.#restartAll(reason);
@@ -502,8 +501,8 @@ async function waitUntil(done: () => boolean, timeoutMs: number): Promise<boolea
   return done();
 }
 
-/** Options fixed for a supervisor's life: they name its files and decide how it starts processes. */
-const FIXED_OPTIONS = ['name', 'exec_mode', 'interpreter', 'logs', 'pid_file', 'uid', 'gid', 'instance_var', 'stats_interval'] as const satisfies readonly (keyof AppOptions)[];
+/** Options fixed for a supervisor's life: they name its files, decide how it starts processes, and whether it balances them itself. */
+const FIXED_OPTIONS = ['name', 'exec_mode', 'interpreter', 'logs', 'pid_file', 'uid', 'gid', 'instance_var', 'stats_interval', 'balance', 'sticky_key', 'reload_strategy'] as const satisfies readonly (keyof AppOptions)[];
 
 function forcedError(slots: number[]): DroverError {
   return new DroverError(

@@ -2,7 +2,7 @@ import type { ChildProcess, Serializable } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { AppOptions } from '../config/index.js';
 import { formatDuration } from '../config/units.js';
-import { serializeError, type ConnectionMessage, type DrainReport, type SerializedError, type WorkerStats } from '../ipc/messages.js';
+import { serializeError, type ConnectionMessage, type DrainReport, type HealthVerdict, type SerializedError, type WorkerStats } from '../ipc/messages.js';
 import type { AppOutput } from '../log/app-output.js';
 import { describeExit, describeExitAfter, summarizeCause } from './describe-exit.js';
 import { programStopSignal, type Launcher } from './launcher.js';
@@ -43,6 +43,8 @@ export interface PoolEvents {
   stable: [worker: WorkerView];
   /** A slot's worker is not up after listen_timeout (a late candidate fails its reload instead). */
   'slow-listen': [worker: WorkerView];
+  /** A reload's new worker became its slot's worker. */
+  promoted: [worker: WorkerView];
   stats: [worker: WorkerView, stats: WorkerStats];
   draining: [worker: WorkerView, report: DrainReport];
   drained: [worker: WorkerView, report: DrainReport];
@@ -56,6 +58,9 @@ export interface PoolEvents {
   'app-message': [worker: WorkerView, message: unknown];
   exit: [worker: WorkerView, facts: ExitFacts];
 }
+
+// The worker's own check has its timeout; the answer may take this much longer to arrive.
+const CHECK_REPLY_MARGIN_MS = 1000;
 
 /**
  * An app's workers: one slot per worker (`NODE_APP_INSTANCE`), the process serving
@@ -170,6 +175,8 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
           handle.channel.send({ type: 'ack' }, message.seq);
           this.emit('draining', handle, message.report);
         },
+        // A health answer that came after its request gave up: nobody waits for it.
+        health: () => undefined,
         took: (message) => this.emit('took', handle, message.id, message.accepted),
         closed: (message) => this.emit('closed', handle, message.count),
         drained: (message) => {
@@ -226,6 +233,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     const old = this.#slots.get(handle.slot);
     handle.role = 'current';
     this.#slots.set(handle.slot, handle);
+    this.emit('promoted', handle);
     return old?.live ? old : undefined;
   }
 
@@ -292,6 +300,18 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       };
       waiters.add(settle);
     });
+  }
+
+  /**
+   * Ask a worker to run the app's health check now. Resolves with its verdict
+   * (undefined: the app has none); rejects with a ChannelError when the worker does
+   * not answer in time or is gone.
+   */
+  async checkHealth(worker: WorkerView, timeoutMs: number): Promise<HealthVerdict> {
+    const handle = this.#own(worker);
+    if (!handle.hasRuntime) return undefined;
+    const reply = await handle.channel.request({ type: 'check', timeoutMs }, timeoutMs + CHECK_REPLY_MARGIN_MS);
+    return reply.type === 'health' ? reply.health : undefined;
   }
 
   /** Whoever waits for a worker to come up hears that it will not (the app is stopping). */

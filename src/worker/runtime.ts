@@ -11,6 +11,7 @@ import {
   type SupervisorMessage,
   type WorkerMessage,
 } from '../ipc/messages.js';
+import { runHealthCheck } from './api.cjs';
 import { AppSignals } from './app-signals.js';
 import { installBalancedListen, tagEngineIoSessions } from './balanced-listen.js';
 import { ServerTracker } from './server-tracker.js';
@@ -71,6 +72,7 @@ function startRuntime(settings: RuntimeSettings): void {
     {
       ack: () => undefined,
       shutdown: (message) => void begin({ by: 'supervisor', notifyApp: message.notifyApp }),
+      check: (message) => void runHealthCheck(message.timeoutMs).then((health) => channel.send({ type: 'health', health }, message.seq)),
     },
     (why) => process.stderr.write(`drover: ignored a malformed message from the supervisor (${why})\n`),
   );

@@ -88,7 +88,7 @@ describe('sticky keys', () => {
 });
 
 describe('membership', () => {
-  it("follows a real pool: a worker joins when ready, a reload's new worker beside the old, the old leaves when it drains", async () => {
+  it("follows a real pool: a worker joins when ready, a reload's new worker beside the old (a surge's only at its promotion), the old leaves when it drains", async () => {
     const app = validateAppOptions({ script: example('hello/server.js'), name: 'members', instances: 2, env: { PORT: String(await freePort()) }, stats_interval: 0 });
     const output = new AppOutput(app);
     output.open(2);
@@ -100,7 +100,8 @@ describe('membership', () => {
     const [add, remove] = [policy.add.bind(policy), policy.remove.bind(policy)];
     policy.add = (member) => (added.push(member.pid), add(member));
     policy.remove = (member) => (removed.push(member.pid), remove(member));
-    followPool(pool, policy);
+    let surge = false;
+    followPool(pool, policy, { candidatesWait: () => surge });
     try {
       const [w0, w1] = await pool.forkSlots([0, 1], () => true);
       assert.deepEqual(await Promise.all([pool.whenUp(w0!), pool.whenUp(w1!)]), [{ ok: true }, { ok: true }]);
@@ -114,6 +115,15 @@ describe('membership', () => {
       assert.deepEqual(removed, [old.pid], 'the old one left as it began to drain');
       await gone;
       assert.deepEqual(removed, [old.pid]);
+      // A surge reload's new worker waits for its promotion.
+      surge = true;
+      const held = pool.spawn(1, 'candidate');
+      assert.deepEqual(await pool.whenUp(held), { ok: true });
+      assert.ok(!added.includes(held.pid), 'a surge candidate takes no traffic while up but not promoted');
+      const replaced = pool.promote(held)!;
+      assert.ok(added.includes(held.pid), 'it joins at its promotion');
+      pool.drain(replaced, 'reload');
+      assert.ok(removed.includes(replaced.pid));
     } finally {
       for (const worker of pool.live()) pool.kill(worker, 'forced');
       await output.close();

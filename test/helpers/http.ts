@@ -58,18 +58,25 @@ export interface LoadTally {
 
 /**
  * GET `url` in a loop from `connections` keep-alive clients until `stop()`, which
- * resolves with the tally once every client has finished its last request.
+ * resolves with the tally once every client has finished its last request. With
+ * `keepAlive: false` each request opens a new connection; `onAnswer` sees each 200.
  */
-export function keepAliveLoad(url: string, connections: number): { tally: LoadTally; stop(): Promise<LoadTally> } {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+export function keepAliveLoad(
+  url: string,
+  connections: number,
+  options: { keepAlive?: boolean; onAnswer?: (reply: Reply) => void } = {},
+): { tally: LoadTally; stop(): Promise<LoadTally> } {
+  const agent = new http.Agent({ keepAlive: options.keepAlive ?? true, maxSockets: connections });
   const tally: LoadTally = { ok: 0, failed: 0, failures: [] };
   let running = true;
   const client = async () => {
     while (running) {
       try {
         const reply = await get(url, { agent });
-        if (reply.status === 200) tally.ok += 1;
-        else {
+        if (reply.status === 200) {
+          tally.ok += 1;
+          options.onAnswer?.(reply);
+        } else {
           tally.failed += 1;
           tally.failures.push(`status ${reply.status}`);
         }

@@ -32,13 +32,14 @@ function pair() {
       drained: () => undefined,
       took: () => undefined,
       closed: () => undefined,
+      health: () => undefined,
     },
     (why) => invalid.push(why),
   );
   const workerEnd = new Channel<WorkerMessage, SupervisorMessage>(
     { send: (message) => void setImmediate(() => supervisorEnd.receive(message as Record<string, unknown>)), connected: true },
     checkSupervisorMessage,
-    { shutdown: () => undefined, ack: () => undefined },
+    { shutdown: () => undefined, ack: () => undefined, check: () => undefined },
   );
   const deliver = () => {
     for (const message of toWorker.splice(0)) workerEnd.receive(message as Record<string, unknown>);
