@@ -100,35 +100,42 @@ describe('balance', () => {
     assert.equal((await drover.exited).code, 0);
   });
 
-  it("Socket.IO with its default transports (long-polling first) on 2 workers, sticky by sid: 20 of 20 connect, every emit answered, a broadcast reaches 20 of 20", async () => {
-    const port = await freePort();
-    const drover = new DroverProcess(['run', framework('socketio-cluster-adapter.cjs'), '-i', '2', '--balance', 'sticky', '--sticky-key', 'sid'], { env: { PORT: String(port) } });
-    await drover.waitUntilListening(15_000);
-    const clients: ReturnType<typeof ioClient>[] = [];
-    try {
-      for (let i = 0; i < 20; i++) clients.push(ioClient(`http://127.0.0.1:${port}`, { reconnection: false }));
-      await connected(clients);
-      const pids = await Promise.all(clients.map((client) => client.timeout(5000).emitWithAck('pid') as Promise<number>));
-      assert.equal(new Set(pids).size, 2, 'sessions on both workers');
-      const heard = clients.map((client) => new Promise((resolve) => client.once('news', resolve)));
-      await clients[3]!.timeout(5000).emitWithAck('shout', 'hello');
-      assert.equal((await Promise.all(heard)).length, 20);
-      // A polling answer closes its connection, so a browser's next request (of any session) comes through the supervisor.
-      const polling = await new Promise<string | undefined>((resolve, reject) =>
-        http
-          .get({ host: '127.0.0.1', port, path: '/socket.io/?EIO=4&transport=polling', agent: new http.Agent({ keepAlive: true }) }, (res) => {
-            res.resume();
-            resolve(res.headers.connection);
-          })
-          .on('error', reject),
-      );
-      assert.equal(polling, 'close');
-    } finally {
-      for (const client of clients) client.close();
-    }
-    drover.signal('SIGTERM');
-    assert.equal((await drover.exited).code, 0);
-  });
+  for (const key of ['sid', 'ip']) {
+    it(`Socket.IO with its default transports (long-polling first) on 2 workers, sticky by ${key}: 20 of 20 connect, every emit answered, a broadcast reaches 20 of 20`, async () => {
+      const port = await freePort();
+      const drover = new DroverProcess(['run', framework('socketio-cluster-adapter.cjs'), '-i', '2', '--balance', 'sticky', '--sticky-key', key], { env: { PORT: String(port) } });
+      await drover.waitUntilListening(15_000);
+      const clients: ReturnType<typeof ioClient>[] = [];
+      try {
+        for (let i = 0; i < 20; i++) {
+          // By ip, the clients come from 10 addresses (127.0.0.2 to .11), for both polling and the WebSocket upgrade.
+          const localAddress = `127.0.0.${2 + (i % 10)}`;
+          const from = key === 'ip' ? { localAddress, agent: new http.Agent({ localAddress } as http.AgentOptions) } : {};
+          clients.push(ioClient(`http://127.0.0.1:${port}`, { reconnection: false, ...from }));
+        }
+        await connected(clients);
+        const pids = await Promise.all(clients.map((client) => client.timeout(5000).emitWithAck('pid') as Promise<number>));
+        assert.equal(new Set(pids).size, 2, 'sessions on both workers');
+        const heard = clients.map((client) => new Promise((resolve) => client.once('news', resolve)));
+        await clients[3]!.timeout(5000).emitWithAck('shout', 'hello');
+        assert.equal((await Promise.all(heard)).length, 20);
+        // A polling answer closes its connection, so a browser's next request (of any session) comes through the supervisor.
+        const polling = await new Promise<string | undefined>((resolve, reject) =>
+          http
+            .get({ host: '127.0.0.1', port, path: '/socket.io/?EIO=4&transport=polling', agent: new http.Agent({ keepAlive: true }) }, (res) => {
+              res.resume();
+              resolve(res.headers.connection);
+            })
+            .on('error', reject),
+        );
+        if (key === 'sid') assert.equal(polling, 'close');
+      } finally {
+        for (const client of clients) client.close();
+      }
+      drover.signal('SIGTERM');
+      assert.equal((await drover.exited).code, 0);
+    });
+  }
 
   it('a worker that can no longer take a connection (its server closed) refuses it, and it goes to the other: none left hanging', async () => {
     const port = await freePort();
