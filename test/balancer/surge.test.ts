@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { describe, it } from 'node:test';
-import { DroverProcess, fixture, runDrover, scratchDir } from '../helpers/drover-process.js';
+import { DroverProcess, ROOT, fixture, runDrover, scratchDir } from '../helpers/drover-process.js';
 import { freePort, get, keepAliveLoad, type Reply } from '../helpers/http.js';
 
 // reload_strategy: surge. Every new worker must be up and pass the app's health check
@@ -95,6 +96,38 @@ describe('surge reload', () => {
     assert.ok([...after].every((pid) => !before.has(pid)), 'every slot has a new pid');
     drover.signal('SIGTERM');
     assert.equal((await drover.exited).code, 0);
+  });
+
+  it("Express whose health check connects to its database: a deploy with a wrong database port rolls back, the next one with the right port goes through", async () => {
+    const database = net.createServer((socket) => socket.end());
+    await new Promise<void>((resolve) => database.listen(0, '127.0.0.1', resolve));
+    const dbPort = (database.address() as net.AddressInfo).port;
+    const port = await freePort();
+    const dir = scratchDir('surge-express');
+    writeFileSync(`${dir}/db-port`, String(dbPort));
+    const drover = new DroverProcess(['run', `${ROOT}test/fixtures/frameworks/express-health.cjs`, '-i', '2', '--reload-strategy', 'surge', '--listen-timeout', '1000'], {
+      env: { PORT: String(port), STATE_DIR: dir },
+    });
+    try {
+      await drover.waitUntilListening();
+      const url = `http://127.0.0.1:${port}/`;
+      const before = await pids(url);
+      // Port 1 on loopback: nothing listens there.
+      writeFileSync(`${dir}/db-port`, '1');
+      const bad = await reloadUnderLoad(drover, url);
+      assert.equal(bad.tally.failed, 0, bad.tally.failures.slice(0, 5).join('; '));
+      assert.match(drover.stderr, /reload rolled back after [\d.]+ m?s: the new worker \d \(pid \d+\) failed its health check: database 127\.0\.0\.1:1: ECONNREFUSED\./);
+      assert.deepEqual(await pids(url), before);
+      writeFileSync(`${dir}/db-port`, String(dbPort));
+      drover.signal('SIGUSR2');
+      await drover.waitForOutput(/reload done in/, 20_000);
+      const after = await pids(url);
+      assert.ok([...after].every((pid) => !before.has(pid)), 'the good deploy replaced every worker');
+      drover.signal('SIGTERM');
+      assert.equal((await drover.exited).code, 0);
+    } finally {
+      database.close();
+    }
   });
 
   it('`drover reload --json` says rolled back, with the cause; surge in fork mode is refused with the fix', async () => {
