@@ -110,8 +110,9 @@ describe('balance', () => {
         for (let i = 0; i < 20; i++) {
           // By ip, the clients come from 10 addresses (127.0.0.2 to .11), for both polling and the WebSocket upgrade.
           const localAddress = `127.0.0.${2 + (i % 10)}`;
-          const from = key === 'ip' ? { localAddress, agent: new http.Agent({ localAddress } as http.AgentOptions) } : {};
-          clients.push(ioClient(`http://127.0.0.1:${port}`, { reconnection: false, ...from }));
+          // (engine.io-client hands `agent` to Node's http in polling; its types only know a browser's.)
+          const from: Record<string, unknown> = key === 'ip' ? { localAddress, agent: new http.Agent({ localAddress } as http.AgentOptions) } : {};
+          clients.push(ioClient(`http://127.0.0.1:${port}`, { reconnection: false, ...from } as Parameters<typeof ioClient>[1]));
         }
         await connected(clients);
         const pids = await Promise.all(clients.map((client) => client.timeout(5000).emitWithAck('pid') as Promise<number>));
