@@ -1,9 +1,10 @@
-import { detectCapacity, maxWorkers, resolveInstances, type Capacity, type InstanceDecision } from '../capacity/index.js';
+import { detectCapacity, detectContainer, maxWorkers, resolveInstances, type Capacity, type InstanceDecision } from '../capacity/index.js';
 import { loadApps, type AppOptions, type OptionOrigin } from '../config/index.js';
 import { InvalidOptionError } from '../errors/index.js';
 import { SOCKET_PATH_MAX, socketPath } from '../home/paths.js';
 import { consoleOutput } from '../log/console-output.js';
 import { buildAppRequest, type AppFlags } from './app-request.js';
+import { decideContainerMode } from './container-mode.js';
 import { superviseApps, type SupervisionPlan } from './supervise.js';
 
 /** `drover run`: supervise the apps in the foreground until a signal or until no worker is left. Returns the exit code. */
@@ -21,7 +22,9 @@ export async function planApps(target: string | undefined, appArgs: string[], fl
   const loaded = await loadApps(buildAppRequest(target, appArgs, flags));
   for (const warning of loaded.warnings) consoleOutput.warn(`[drover] warning: ${warning}`);
   const capacity = detectCapacity();
-  const apps = loaded.apps.map((app, i) => {
+  const container = detectContainer();
+  const apps = loaded.apps.map((loadedApp, i) => {
+    const { app, line: containerLine } = decideContainerMode(loadedApp, container);
     const socket = socketPath(app.name);
     if (Buffer.byteLength(socket) > SOCKET_PATH_MAX) {
       throw new InvalidOptionError([
@@ -37,7 +40,7 @@ export async function planApps(target: string | undefined, appArgs: string[], fl
       ]);
     }
     const heap = app.auto_heap ? heapLimitMb(capacity, decision.count) : undefined;
-    return { app, count: decision.count, reason: decision.reason, heapLimitMb: heap, maxWorkers: max.limit, maxWorkersReason: max.reason };
+    return { app, count: decision.count, reason: decision.reason, heapLimitMb: heap, maxWorkers: max.limit, maxWorkersReason: max.reason, containerLine };
   });
   const command = { argv: process.argv.slice(2), cwd: process.cwd(), env: process.env as Record<string, string> };
   return { apps, stats: flags.stats === true, command, fromConfigFile: loaded.file !== undefined };

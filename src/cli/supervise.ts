@@ -2,7 +2,7 @@ import type { AppOptions } from '../config/app-schema.js';
 import type { Server } from 'node:http';
 import { closeControlApi, serveControlApi, type StartCommand } from '../control/server.js';
 import { isDroverError } from '../errors/index.js';
-import { consoleOutput, fileOutput, onOutputProblem, stampConsoleLines, type Output } from '../log/console-output.js';
+import { consoleOutput, fileOutput, jsonConsoleLines, onOutputProblem, stampConsoleLines, type Output } from '../log/console-output.js';
 import { entryWarnings } from './entry-warnings.js';
 import { formatStatsTable } from './stats-table.js';
 import { openForAppend } from '../home/private-files.js';
@@ -27,6 +27,8 @@ export interface AppPlan {
   command?: StartCommand;
   /** Its own supervisor log, where its supervisor shares a process with others. */
   logFile?: string;
+  /** In container mode, the start line that says why and what SIGTERM does. */
+  containerLine?: string | undefined;
 }
 
 /** Everything a supervisor process needs: what `drover run` validated, and how to start it again. */
@@ -44,12 +46,14 @@ export interface SupervisionPlan {
 export async function superviseApps(plan: SupervisionPlan): Promise<number> {
   // An app whose lines carry times (`time`, log_date_format): drover's own lines do too.
   if (plan.apps.some(({ app }) => app.logs.date_format !== undefined)) stampConsoleLines();
-  const apps = plan.apps.map(({ app, count, reason, heapLimitMb, maxWorkers, maxWorkersReason, command, logFile }) => {
+  // In a container, the workers' lines are JSON on stdout: drover's own are too.
+  else if (plan.apps.every(({ app }) => app.container && app.logs.json)) jsonConsoleLines();
+  const apps = plan.apps.map(({ app, count, reason, heapLimitMb, maxWorkers, maxWorkersReason, command, logFile, containerLine }) => {
     const supervisor = new Supervisor(app, { heapLimitMb, maxWorkers, maxWorkersReason });
     // Every log file opens before any app starts: a bad path stops everything cleanly.
     supervisor.prepare(count);
     const console = logFile === undefined ? consoleOutput : fileOutput(openForAppend(logFile), `log of ${app.name}`);
-    return { supervisor, count, reason, command: command ?? plan.command, console };
+    return { supervisor, count, reason, command: command ?? plan.command, console, containerLine };
   });
 
   // Each app's control socket (drover ls / reload / stop); a name already running stops
@@ -108,9 +112,10 @@ export async function superviseApps(plan: SupervisionPlan): Promise<number> {
   let results: SupervisorResult[];
   try {
     results = await Promise.all(
-      apps.map(({ supervisor, count, reason, console }) => {
+      apps.map(({ supervisor, count, reason, console, containerLine }) => {
         const mode = supervisor.app.exec_mode === 'fork' ? ' (fork mode)' : '';
         console.info(`[drover] ${supervisor.app.name}: ${reason}${mode}`);
+        if (containerLine) console.info(`[drover] ${supervisor.app.name}: ${containerLine}`);
         reportSupervisor(supervisor, followedOutput(supervisor, console));
         let up = false;
         supervisor.once('ready', () => (up = true));

@@ -53,7 +53,11 @@ export function reportSupervisor(supervisor: Supervisor, output: Output = consol
     const [first, ...rest] = error.message.split('\n');
     warn([`${first} [${error.code}]`, ...rest].join('\n'));
   });
-  supervisor.on('stopping', (reason) => info(`${reason}: draining ${supervisor.workers.length} worker(s), kill_timeout ${formatDuration(supervisor.app.kill_timeout)}`));
+  supervisor.on('stopping', (reason) => {
+    const delay = supervisor.app.shutdown_delay ?? 0;
+    const first = delay > 0 ? `serving for shutdown_delay ${formatDuration(delay)} (not ready any more), then ` : '';
+    info(`${reason}: ${first}draining ${supervisor.workers.length} worker(s), kill_timeout ${formatDuration(supervisor.app.kill_timeout)}`);
+  });
   supervisor.on('killed', (worker, report, why) => {
     const open = report ? ` (${report.inFlightAtStart} request(s) in flight and ${report.connectionsAtStart} connection(s) open when the drain began)` : '';
     warn(`${who(worker)} ${why === 'forced' ? 'killed by a second signal' : `still draining at kill_timeout: killed`}${open}`);

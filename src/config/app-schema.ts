@@ -214,6 +214,23 @@ export const APP_OPTIONS = {
   // PM2 uses 1600 ms, which cuts ordinary slow requests; 5 s still fits well inside
   // Kubernetes' 30 s termination grace period.
   kill_timeout: option(duration('"5s"'), { plain: true, default: 5000, flag: '--kill-timeout <ms>', help: 'how long a draining worker may take before SIGKILL', show: 'duration' }),
+  // Container mode: undefined means detected at start (src/capacity/container.ts).
+  container: option(flag, {
+    plain: true,
+    flag: '--container',
+    help: 'container mode: a delay before the drain on SIGTERM, JSON log lines on stdout',
+    defaultText: 'detected: Kubernetes, docker, podman, a container cgroup, or PID 1',
+    show: 'value',
+  }),
+  // Between SIGTERM and the drain the app keeps serving while load balancers and
+  // Kubernetes endpoints stop sending to it (kubernetes/kubernetes#67592).
+  shutdown_delay: option(duration('"5s"'), {
+    plain: true,
+    flag: '--shutdown-delay <ms>',
+    help: 'on stop, keep serving this long (readiness already off) before draining',
+    defaultText: '5 s in container mode, else 0',
+    show: 'duration',
+  }),
   kill_signal: option(signalName, {
     plain: true,
     flag: '--kill-signal <signal>',

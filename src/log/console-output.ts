@@ -24,10 +24,23 @@ export function onOutputProblem(listener: (message: string) => void): () => void
 // there each line starts with when it was written, as an ISO 8601 time. On a terminal or
 // a pipe (drover run) lines stay as they are, unless an app asks for times (`time`).
 let stampAlways = false;
+// In container mode the lines are JSON, as the workers' are.
+let asJson = false;
 
 /** Start every line of the supervisor's own output with an ISO 8601 time, wherever it goes (an app's `time` option). */
 export function stampConsoleLines(): void {
   stampAlways = true;
+}
+
+/** Write every line of the supervisor's own output as a JSON record (container mode). */
+export function jsonConsoleLines(): void {
+  asJson = true;
+}
+
+// "[drover] api: worker 1 ..." as the record `drover logs --json` prints for drover's lines.
+function jsonLine(line: string, level: 'info' | 'warn'): string {
+  const [, app, msg] = /^\[drover\] (.+?): ([^]*)$/.exec(line) ?? [undefined, null, line.replace(/^\[drover\] /, '')];
+  return JSON.stringify({ ts: new Date().toISOString(), app, worker: null, pid: process.pid, stream: 'drover', level, msg });
 }
 
 function isFile(fd: number): boolean {
@@ -47,18 +60,18 @@ const stamp = (text: string) => {
     .join('\n');
 };
 
-function resilientLines(stream: Writable, fd: number, name: string): (line: string) => void {
+function resilientLines(stream: Writable, fd: number, name: string): (line: string, level: 'info' | 'warn') => void {
   const toFile = isFile(fd);
   let failure: { code: string; lost: number } | undefined;
   const tell = (message: string) => outputProblemListeners.forEach((listener) => listener(message));
   // Failures are seen in the write callbacks below; the event must not go unhandled.
   stream.on('error', () => undefined);
-  return (line) => {
+  return (line, level) => {
     if (stream.destroyed) {
       if (failure) failure.lost += 1;
       return;
     }
-    stream.write(`${stampAlways || toFile ? stamp(line) : line}\n`, (error) => {
+    stream.write(`${asJson ? jsonLine(line, level) : stampAlways || toFile ? stamp(line) : line}\n`, (error) => {
       if (error) {
         if (failure) failure.lost += 1;
         else {
@@ -74,9 +87,12 @@ function resilientLines(stream: Writable, fd: number, name: string): (line: stri
   };
 }
 
+const stdout = resilientLines(process.stdout, 1, 'stdout');
+const stderr = resilientLines(process.stderr, 2, 'stderr');
+
 export const consoleOutput: Output = {
-  info: resilientLines(process.stdout, 1, 'stdout'),
-  warn: resilientLines(process.stderr, 2, 'stderr'),
+  info: (line) => stdout(line, 'info'),
+  warn: (line) => stderr(line, 'warn'),
 };
 
 /**
@@ -86,5 +102,5 @@ export const consoleOutput: Output = {
  */
 export function fileOutput(fd: number, name: string): Output {
   const write = resilientLines(createWriteStream('', { fd }), fd, name);
-  return { info: write, warn: write };
+  return { info: (line) => write(line, 'info'), warn: (line) => write(line, 'warn') };
 }

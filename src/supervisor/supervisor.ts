@@ -66,6 +66,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #front: Front | undefined;
   /** watch and cron_restart, when the app sets either. */
   #triggers: Triggers | undefined;
+  /** The drain waiting out shutdown_delay after a stop. */
+  #drainTimer: NodeJS.Timeout | undefined;
 
   constructor(app: AppOptions, options: SupervisorOptions = {}) {
     super();
@@ -340,12 +342,24 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   stop(reason = 'stop requested'): void {
     if (this.#state === 'stopping' || this.#state === 'finished') return;
     this.#state = 'stopping';
-    // No new connection is taken from now on; those on their way still reach a worker.
-    this.#front?.close();
     this.emit('stopping', reason);
     void this.#closeTriggers();
     this.#restarts.cancelAll();
     this.#pool.cancelWaits('the app is stopping');
+    // shutdown_delay: readiness is off from now on (readiness() says stopping), but the
+    // workers keep serving while load balancers and endpoints stop sending.
+    const delay = this.#app.shutdown_delay ?? 0;
+    if (delay > 0 && this.#pool.liveCount > 0) {
+      this.#drainTimer = setTimeout(() => this.#drainAll(), delay);
+    } else {
+      this.#drainAll();
+    }
+  }
+
+  // No new connection is taken from now on (those on their way still reach a worker), and every worker drains.
+  #drainAll(): void {
+    this.#drainTimer = undefined;
+    this.#front?.close();
     for (const worker of this.#pool.live()) this.#pool.drain(worker, 'stop');
     this.#finishIfEmpty();
   }
@@ -353,6 +367,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** A second signal: kill what is left now. */
   forceStop(): void {
     this.stop('forced stop');
+    if (this.#drainTimer) {
+      clearTimeout(this.#drainTimer);
+      this.#drainAll();
+    }
     for (const worker of this.#pool.live()) this.#pool.kill(worker, 'forced');
   }
 
@@ -467,6 +485,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.#state === 'finished' || !this.#resolveRun || this.#pool.liveCount > 0 || this.#restarts.pendingCount > 0) return;
     const stopping = this.#state === 'stopping';
     this.#state = 'finished';
+    clearTimeout(this.#drainTimer);
+    this.#front?.close();
     this.#health.stop();
     void this.#closeTriggers();
     const forced = [...this.#forced].sort((a, b) => a - b);

@@ -13,6 +13,10 @@ export const CLI = `${ROOT}dist/cli/main.js`;
 export const fixture = (name: string) => `${ROOT}test/fixtures/apps/${name}`;
 export const example = (path: string) => `${ROOT}examples/${path}`;
 
+// The tests may run in a container (CI does): every drover they start, however it is
+// started, is in container mode only where a test asks for it.
+process.env.DROVER_CONTAINER ??= '0';
+
 /** Every drover a test file starts keeps its control sockets here, not in ~/.drover. */
 export const DROVER_HOME = mkdtempSync(`${tmpdir()}/drover-home-`);
 

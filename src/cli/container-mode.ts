@@ -1,0 +1,40 @@
+import { detectContainer, type ContainerSign } from '../capacity/index.js';
+import type { AppOptions } from '../config/index.js';
+import { formatDuration } from '../config/units.js';
+
+/** Without shutdown_delay, how long a container's app keeps serving after SIGTERM before it drains. */
+export const CONTAINER_SHUTDOWN_DELAY_MS = 5000;
+
+/** An app's options with container mode decided, and the start line that says so (undefined outside one). */
+export interface ContainerDecision {
+  app: AppOptions;
+  line: string | undefined;
+}
+
+/**
+ * Container mode, on when the app says `container: true` or, unless it says false, when
+ * drover finds itself in one: shutdown_delay defaults to 5 s (endpoints are removed
+ * after SIGTERM, not before), and worker lines become JSON on stdout unless the app
+ * configured its logs.
+ */
+export function decideContainerMode(app: AppOptions, sign: ContainerSign | undefined = detectContainer()): ContainerDecision {
+  const on = app.container ?? sign !== undefined;
+  if (!on) return { app: { ...app, container: false, shutdown_delay: app.shutdown_delay ?? 0 }, line: undefined };
+  const { logs } = app;
+  const configured = logs.out_file !== undefined || logs.error_file !== undefined || logs.log_file !== undefined || logs.date_format !== undefined || logs.worker_prefix;
+  const decided: AppOptions = {
+    ...app,
+    container: true,
+    shutdown_delay: app.shutdown_delay ?? CONTAINER_SHUTDOWN_DELAY_MS,
+    logs: configured ? logs : Object.freeze({ ...logs, json: true }),
+  };
+  const why = app.container === true ? 'container: true' : `detected ${sign!.runtime}: ${sign!.evidence}`;
+  // From SIGTERM to the last worker gone: the delay, then at most kill_timeout of drain.
+  const grace = decided.shutdown_delay! + decided.kill_timeout;
+  const line =
+    `container mode (${why}): on SIGTERM drover keeps serving for shutdown_delay ${formatDuration(decided.shutdown_delay!)} while endpoints are removed, ` +
+    `then drains for at most kill_timeout ${formatDuration(decided.kill_timeout)}: give it a grace period over ${formatDuration(grace)}` +
+    ` (Kubernetes' terminationGracePeriodSeconds, 30 s by default; docker stop -t / stop_grace_period, 10 s by default)` +
+    (decided.logs.json && !logs.json ? '; worker output as JSON lines' : '');
+  return { app: decided, line };
+}
