@@ -85,7 +85,8 @@ export async function superviseApps(plan: SupervisionPlan): Promise<number> {
   const onSignal = (signal: NodeJS.Signals) => {
     signals += 1;
     for (const { supervisor } of apps) {
-      if (signals === 1) supervisor.stop(`${signal} received`);
+      // SIGINT is Ctrl-C at a terminal: no load balancer to wait for (shutdown_delay is for SIGTERM).
+      if (signals === 1) supervisor.stop(`${signal} received`, { delay: signal !== 'SIGINT' });
       else supervisor.forceStop();
     }
   };

@@ -53,8 +53,7 @@ export function reportSupervisor(supervisor: Supervisor, output: Output = consol
     const [first, ...rest] = error.message.split('\n');
     warn([`${first} [${error.code}]`, ...rest].join('\n'));
   });
-  supervisor.on('stopping', (reason) => {
-    const delay = supervisor.app.shutdown_delay ?? 0;
+  supervisor.on('stopping', (reason, delay) => {
     const first = delay > 0 ? `serving for shutdown_delay ${formatDuration(delay)} (not ready any more), then ` : '';
     info(`${reason}: ${first}draining ${supervisor.workers.length} worker(s), kill_timeout ${formatDuration(supervisor.app.kill_timeout)}`);
   });

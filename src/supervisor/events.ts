@@ -101,7 +101,8 @@ export interface SupervisorEvents {
   'slow-listen': [worker: WorkerInfo, waitedMs: number];
   crash: [report: CrashReport];
   'give-up': [error: DroverError];
-  stopping: [reason: string];
+  /** A stop began; the drain starts after `delayMs` (shutdown_delay). */
+  stopping: [reason: string, delayMs: number];
   draining: [worker: WorkerInfo, report: DrainReport];
   drained: [worker: WorkerInfo, report: DrainReport];
   killed: [worker: WorkerInfo, report: DrainReport | undefined, why: 'kill_timeout' | 'forced'];

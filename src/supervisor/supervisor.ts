@@ -334,22 +334,23 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /**
    * Graceful stop, in a fixed order: (1) nothing new starts (restarts, reloads and
-   * scale-ups see the app stopping, and whoever waits for a new worker hears so);
-   * (2) every worker drains, each bounded by kill_timeout; (3) once none is left, their
-   * last output is flushed and the log files are closed; then `exit`, and `run()`
-   * resolves. The control socket closes on `exit`.
+   * scale-ups see the app stopping, and whoever waits for a new worker hears so; it
+   * is no longer ready); (2) with shutdown_delay, it keeps serving that long, unless
+   * `delay` is false (Ctrl-C at a terminal); (3) every worker drains, each bounded by
+   * kill_timeout; (4) once none is left, their last output is flushed and the log files
+   * are closed; then `exit`, and `run()` resolves. The control socket closes on `exit`.
    */
-  stop(reason = 'stop requested'): void {
+  stop(reason = 'stop requested', options: { delay?: boolean } = {}): void {
     if (this.#state === 'stopping' || this.#state === 'finished') return;
     this.#state = 'stopping';
-    this.emit('stopping', reason);
+    // shutdown_delay: readiness is off from now on (readiness() says stopping), but the
+    // workers keep serving while load balancers and endpoints stop sending.
+    const delay = options.delay === false || this.#pool.liveCount === 0 ? 0 : (this.#app.shutdown_delay ?? 0);
+    this.emit('stopping', reason, delay);
     void this.#closeTriggers();
     this.#restarts.cancelAll();
     this.#pool.cancelWaits('the app is stopping');
-    // shutdown_delay: readiness is off from now on (readiness() says stopping), but the
-    // workers keep serving while load balancers and endpoints stop sending.
-    const delay = this.#app.shutdown_delay ?? 0;
-    if (delay > 0 && this.#pool.liveCount > 0) {
+    if (delay > 0) {
       this.#drainTimer = setTimeout(() => this.#drainAll(), delay);
     } else {
       this.#drainAll();

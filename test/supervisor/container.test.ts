@@ -77,13 +77,19 @@ describe('container mode', () => {
     assert.match(drover.stdout, /serving for shutdown_delay 1\.5 s \(not ready any more\), then draining 2 worker\(s\)/);
   });
 
-  it('container: false in the options wins over detection; a second signal during the delay stops at once', async () => {
+  it('off where DROVER_CONTAINER=0; Ctrl-C (SIGINT) drains at once; a second signal during the delay stops at once', async () => {
     const port = await freePort();
     const plain = new DroverProcess(['run', example('hello/server.js'), '-i', '1', '--name', 'host'], { env: { PORT: String(port), DROVER_CONTAINER: '0' } });
     await plain.waitUntilListening();
     assert.doesNotMatch(plain.stdout, /container mode/);
     plain.signal('SIGTERM');
     assert.equal((await plain.exited).code, 0);
+
+    const interactive = new DroverProcess(['run', example('hello/server.js'), '-i', '1', '--name', 'boxed1', '--container'], { env: { PORT: String(port) } });
+    await interactive.waitForOutput(/container mode \(container: true\).*shutdown_delay 5 s/);
+    interactive.signal('SIGINT');
+    assert.equal((await interactive.exited).code, 0);
+    assert.match(interactive.stdout, /"msg":"SIGINT received: draining 1 worker\(s\)/);
 
     const boxed = new DroverProcess(['run', example('hello/server.js'), '-i', '1', '--name', 'boxed2', '--container'], { env: { PORT: String(port), DROVER_CONTAINER: '0' } });
     await boxed.waitForOutput(/container mode \(container: true\).*shutdown_delay 5 s/);
