@@ -6,6 +6,9 @@ import path from 'node:path';
 // before the drain (shutdown_delay), and logs go to stdout as JSON lines. Read under
 // `root`, from `env` and `pid`, so that tests can describe any machine.
 
+/** Without shutdown_delay, how long an app in container mode keeps serving after SIGTERM before it drains. */
+export const CONTAINER_SHUTDOWN_DELAY_MS = 5000;
+
 export interface ContainerFacts {
   root: string;
   env: NodeJS.ProcessEnv;

@@ -1,9 +1,6 @@
-import { detectContainer, type ContainerSign } from '../capacity/index.js';
+import { CONTAINER_SHUTDOWN_DELAY_MS, detectContainer, type ContainerSign } from '../capacity/index.js';
 import type { AppOptions } from '../config/index.js';
 import { formatDuration } from '../config/units.js';
-
-/** Without shutdown_delay, how long a container's app keeps serving after SIGTERM before it drains. */
-export const CONTAINER_SHUTDOWN_DELAY_MS = 5000;
 
 /** An app's options with container mode decided, and the start line that says so (undefined outside one). */
 export interface ContainerDecision {

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { APP_OPTIONS, formatBytes, type OptionSpec } from '../config/index.js';
 import type { AppFlags } from './app-request.js';
 import { configCommand } from './config-command.js';
+import { initCommand, type InitFlags } from './init-command.js';
 import { logsCommand } from './logs-command.js';
 import { resurrectCommand, saveCommand, startupCommand } from './save-commands.js';
 import { describeCommand, lsCommand, restartCommand, scaleCommand, stopCommand } from './control-commands.js';
@@ -192,6 +193,24 @@ export function buildProgram(): Command {
     .argument('<count>', 'N, +N or -N')
     .action(async (app: string, count: string) => {
       process.exitCode = await scaleCommand(app, count);
+    });
+
+  program
+    .command('init')
+    .description("generate container files from the app's config (or script): docker (Dockerfile), compose (replicas behind nginx), k8s (Deployment, Service, HPA, PDB)")
+    .argument('[kind]', "'docker', 'compose' or 'k8s'")
+    .argument('[target]', 'a config file or a script; default: a config file in the current directory')
+    .option('--out <dir>', 'write the files here (default: the current directory; k8s: ./k8s)')
+    .option('--force', 'replace files that are already there')
+    .option('--grace <duration>', 'the grace period the platform gives on stop (30s, 1m; a bare number is seconds): used as stop_grace_period / terminationGracePeriodSeconds, with a warning if drover needs more')
+    .option('--replicas <n>', 'compose, k8s: replicas of the app (default: 2; k8s: the HPA minimum)')
+    .option('--max-replicas <n>', 'k8s: the HPA maximum (default: 5 x replicas)')
+    .option('--cpus <n>', "k8s: the pod's CPU limit when instances is auto or max (default: 1); instances: N gets N")
+    .option('--image <ref>', 'compose, k8s: the image to run (default: <app name>:latest)')
+    .option('--env <name>', 'select env_<name> of a config file (passed on to drover run in the image)')
+    .option('--only <app>', 'the app of a config file with several')
+    .action(async (kind: string | undefined, target: string | undefined, flags: InitFlags) => {
+      process.exitCode = await initCommand(kind, target, flags);
     });
 
   addPm2Commands(program);

@@ -84,7 +84,15 @@ export const ERROR_CATALOG = {
     exitCode: 1,
   },
   DROVER_E_FILE_EXISTS: {
-    summary: 'A file drover would write (drover ecosystem) is already there; drover never overwrites it.',
+    summary: 'A file drover would write (drover ecosystem, drover init) is already there; drover never overwrites it (drover init: unless --force).',
+    exitCode: 2,
+  },
+  DROVER_E_INIT_KIND: {
+    summary: 'drover init: no kind given, or one it does not generate (docker, compose, k8s).',
+    exitCode: 2,
+  },
+  DROVER_E_INIT_APP: {
+    summary: 'drover init: the config file has several apps and --only does not name one; a container runs one app.',
     exitCode: 2,
   },
   DROVER_E_STARTUP: {
