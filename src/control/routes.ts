@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import type { AppOptions } from '../config/index.js';
-import { maskEnv } from '../config/mask-env.js';
+import { maskEnv, maskSecrets } from '../config/mask-env.js';
 import { DroverError } from '../errors/index.js';
 import { parseSignalName } from './signal-name.js';
 import type { Supervisor } from '../supervisor/index.js';
@@ -70,7 +70,7 @@ export const ROUTES: readonly Route[] = [
     socket,
     logFiles: supervisor.output.files(),
     // Secrets stay in the supervisor: values of KEY/SECRET/TOKEN/PASSWORD variables are masked.
-    app: { ...supervisor.app, env: maskEnv(supervisor.app.env) },
+    app: maskSecrets(supervisor.app),
     snapshot: supervisor.snapshot(),
     events: supervisor.timeline(),
   })),

@@ -11,6 +11,8 @@ import { spawnWorker, workerEnv, type Launcher } from './launcher.js';
 import { LifecycleQueue } from './lifecycle-queue.js';
 import { keepPidFiles } from './pid-files.js';
 import { relayAdapterMessages } from './adapter-relay.js';
+import { BusRelay } from '../bus/bus-relay.js';
+import { StoreService } from '../store/store-service.js';
 import { Front } from '../balancer/front.js';
 import { followPool } from '../balancer/membership.js';
 import { LeastConnections, Sticky } from '../balancer/policies.js';
@@ -67,6 +69,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #front: Front | undefined;
   /** watch and cron_restart, when the app sets either. */
   #triggers: Triggers | undefined;
+  readonly #store: StoreService;
+  readonly #bus: BusRelay;
 
   constructor(app: AppOptions, options: SupervisorOptions = {}) {
     super();
@@ -90,6 +94,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     recordTimeline(this.#timeline, appOf, pool, this);
     keepPidFiles(app, pool, (message) => this.warn(message));
     relayAdapterMessages(pool);
+    // The worker API's store and message bus (drover/worker).
+    this.#store = new StoreService(appOf, pool, (message) => this.warn(message));
+    this.#bus = new BusRelay(pool);
+    // A worker may ask the supervisor who its siblings are.
+    this.#bus.answer('drover:workers', () => pool.workers().map((worker) => ({ slot: worker.slot, pid: worker.pid, state: worker.state })));
     // The supervisor's own balancer, for a policy other than node:cluster's round-robin.
     if (app.balance !== 'round-robin') {
       const key = app.balance === 'sticky' ? parseStickyKey(app.sticky_key) : undefined;
@@ -166,6 +175,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** The workers serving the app's slots now, in slot order. */
   get workers(): WorkerInfo[] {
     return this.#pool.workers().map((worker) => worker.info);
+  }
+
+  /**
+   * The app's message bus, from the supervisor's side: `broadcast(topic, data)` to every
+   * worker (what `drover send` does), `answer(topic, responder)` to answer workers'
+   * requests on a topic, `pending` requests routed to a worker and not answered yet.
+   */
+  get bus(): Pick<BusRelay, 'broadcast' | 'answer' | 'pending'> {
+    return this.#bus;
   }
 
   /** The app's log files and its live feed of lines. */
@@ -403,6 +421,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         requestsInFlight: sum((s) => s.requestsInFlight),
         connections: sum((s) => s.connections),
       },
+      store: this.#store.state(),
+      bus: { pending: this.#bus.pending },
     };
   }
 
@@ -477,6 +497,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // A worker's last lines can arrive after its exit: wait for them, then close the files.
     void this.#pool
       .outputFlushed()
+      .then(() => this.#store.close().catch((error: Error) => this.warn(`store: ${error.message}`)))
       .then(() => this.#output.close())
       .then(() => {
         this.emit('exit', result);
@@ -503,7 +524,7 @@ async function waitUntil(done: () => boolean, timeoutMs: number): Promise<boolea
 }
 
 /** Options fixed for a supervisor's life: they name its files and decide how it starts processes. */
-const FIXED_OPTIONS = ['name', 'exec_mode', 'interpreter', 'logs', 'pid_file', 'uid', 'gid', 'instance_var', 'stats_interval'] as const satisfies readonly (keyof AppOptions)[];
+const FIXED_OPTIONS = ['name', 'exec_mode', 'interpreter', 'logs', 'pid_file', 'uid', 'gid', 'instance_var', 'stats_interval', 'store', 'store_file'] as const satisfies readonly (keyof AppOptions)[];
 
 function forcedError(slots: number[]): DroverError {
   return new DroverError(

@@ -32,13 +32,18 @@ function pair() {
       drained: () => undefined,
       took: () => undefined,
       closed: () => undefined,
+      bus: () => undefined,
+      'bus-request': () => undefined,
+      'bus-listen': () => undefined,
+      'bus-answer': () => undefined,
+      store: () => undefined,
     },
     (why) => invalid.push(why),
   );
   const workerEnd = new Channel<WorkerMessage, SupervisorMessage>(
     { send: (message) => void setImmediate(() => supervisorEnd.receive(message as Record<string, unknown>)), connected: true },
     checkSupervisorMessage,
-    { shutdown: () => undefined, ack: () => undefined },
+    { shutdown: () => undefined, ack: () => undefined, result: () => undefined, bus: () => undefined, 'bus-ask': () => undefined, 'store-message': () => undefined },
   );
   const deliver = () => {
     for (const message of toWorker.splice(0)) workerEnd.receive(message as Record<string, unknown>);
