@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { sleep } from '../helpers/drover-process.js';
+import { runDrover, sleep } from '../helpers/drover-process.js';
 import { startSharedApp, type SharedApp } from '../helpers/shared-app.js';
 
 // The app's message bus (drover/worker's broadcast, send, request, on) between the real
@@ -83,5 +83,21 @@ describe('the message bus, 3 workers', () => {
     }
     assert.equal(status.restarts.crash, before + 2, 'both workers crashed and were replaced');
     assert.equal(status.bus.pending, 0, 'nothing pending, long before the 60 s timeout');
+  });
+
+  it('drover send pushes a message to every worker (from: control); bad JSON is refused with the fix', async () => {
+    const sent = await runDrover(['send', 'bus', 'config', '{"level":"debug"}']);
+    assert.equal(sent.code, 0, sent.output);
+    assert.match(sent.stdout, /bus: 'config' sent to 3 workers/);
+    const configs = async () => Promise.all([0, 1, 2].map(async (slot) => (await app.call<{ value?: unknown }>(`/get?key=config:${slot}`)).value));
+    let seen = await configs();
+    for (let i = 0; i < 50 && seen.some((value) => value === undefined); i++) {
+      await sleep(50);
+      seen = await configs();
+    }
+    assert.deepEqual(seen, [0, 1, 2].map(() => ({ data: { level: 'debug' }, from: 'control' })));
+    const bad = await runDrover(['send', 'bus', 'config', '{level}']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /send: expected the message as JSON, got '\{level\}'.*\[DROVER_E_INVALID_OPTION\]/s);
   });
 });
