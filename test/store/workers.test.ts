@@ -20,12 +20,22 @@ async function incrFromBoth(app: SharedApp, key: string): Promise<void> {
   assert.fail('both incr batches went to one worker five times in a row');
 }
 
+// The fixture under a supervisor on `backend` (a redis-server of its own for 'redis'), stopped after `body`.
+async function withApp(name: string, workers: number, backend: 'embedded' | 'redis', body: (app: SharedApp) => Promise<void>): Promise<void> {
+  const redis = backend === 'redis' ? await startRedis() : undefined;
+  const app = await startSharedApp(name, workers, redis ? { DROVER_REDIS_URL: redis.url } : {});
+  try {
+    await body(app);
+  } finally {
+    app.drover.signal('SIGTERM');
+    await app.drover.exited;
+  }
+}
+
 for (const backend of ['embedded', 'redis'] as const) {
   describe(`the store from 2 workers, ${backend}`, () => {
-    it('2 workers x 10 000 incr = exactly 20 000; values survive a worker crash and a rolling reload', async () => {
-      const redis = backend === 'redis' ? await startRedis() : undefined;
-      const app = await startSharedApp(`store-${backend}`, 2, redis ? { DROVER_REDIS_URL: redis.url } : {});
-      try {
+    it('2 workers x 10 000 incr = exactly 20 000; values survive a worker crash and a rolling reload', () =>
+      withApp(`store-${backend}`, 2, backend, async (app) => {
         await app.call('/set?key=hits&value=0');
         // set() with a string '0' makes the key a string: incr refuses it, clearly.
         const refused = await app.call<Coded>('/incr?key=hits&n=1');
@@ -41,16 +51,10 @@ for (const backend of ['embedded', 'redis'] as const) {
         const status = await app.status();
         assert.equal(status.store?.backend, backend);
         assert.equal(status.store?.state, 'ready');
-      } finally {
-        app.drover.signal('SIGTERM');
-        await app.drover.exited;
-      }
-    });
+      }));
 
-    it('bad input: a function as a value, a key over 1024 bytes, a negative ttl: one coded message each, nothing lost', async () => {
-      const redis = backend === 'redis' ? await startRedis() : undefined;
-      const app = await startSharedApp(`bad-${backend}`, 1, redis ? { DROVER_REDIS_URL: redis.url } : {});
-      try {
+    it('bad input: a function as a value, a key over 1024 bytes, a negative ttl: one coded message each, nothing lost', () =>
+      withApp(`bad-${backend}`, 1, backend, async (app) => {
         await app.call('/set?key=keep&value=me');
         const fn = await app.call<Coded>('/bad?what=function');
         assert.equal(fn.code, 'DROVER_E_MESSAGE_VALUE');
@@ -62,11 +66,7 @@ for (const backend of ['embedded', 'redis'] as const) {
         assert.equal(ttl.code, 'DROVER_E_INVALID_ARGUMENT');
         assert.deepEqual((await app.call<{ keys: string[] }>('/keys')).keys, ['keep']);
         assert.equal((await app.call<{ value: string }>('/get?key=keep')).value, 'me');
-      } finally {
-        app.drover.signal('SIGTERM');
-        await app.drover.exited;
-      }
-    });
+      }));
   });
 }
 
