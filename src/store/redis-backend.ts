@@ -40,6 +40,8 @@ export class RedisBackend implements StoreBackend {
   #state: StoreState['state'] = 'connecting';
   #error: string | undefined;
   #since = Date.now();
+  // close() was called: the connection's end is no news.
+  #closing = false;
   readonly #onChange: (state: StoreState) => void;
 
   /** Connect (in the background) to `url`; keys and channels go under `namespace`. `onChange` hears it go down and come back. */
@@ -72,6 +74,7 @@ export class RedisBackend implements StoreBackend {
   }
 
   #set(state: StoreState['state'], error: string | undefined): void {
+    if (this.#closing) return;
     const changed = state !== this.#state;
     if (changed) this.#since = Date.now();
     this.#state = state;
@@ -151,6 +154,7 @@ export class RedisBackend implements StoreBackend {
   }
 
   async close(): Promise<void> {
+    this.#closing = true;
     for (const client of [this.#client, this.#subscriber]) client?.disconnect();
   }
 
