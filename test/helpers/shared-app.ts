@@ -14,7 +14,9 @@ export interface SharedApp {
 
 export async function startSharedApp(name: string, workers: number, env: Record<string, string> = {}, extraArgs: string[] = []): Promise<SharedApp> {
   const port = await freePort();
-  const drover = new DroverProcess(['run', fixture('shared.cjs'), '-i', String(workers), '--name', name, ...extraArgs], { env: { PORT: String(port), ...env } });
+  // A long min_uptime: on a loaded machine a worker may take over the default 1 s to
+  // listen, and one up that long without a port counts as an app that never listens.
+  const drover = new DroverProcess(['run', fixture('shared.cjs'), '-i', String(workers), '--name', name, '--min-uptime', '10s', ...extraArgs], { env: { PORT: String(port), ...env } });
   await drover.waitUntilListening(15_000);
   return {
     drover,

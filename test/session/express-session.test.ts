@@ -30,7 +30,9 @@ function getWithJar(jar: CookieJar, url: string): Promise<{ pid: number; user?: 
 
 async function startApp(env: Record<string, string> = {}) {
   const port = await freePort();
-  const drover = new DroverProcess(['run', APP, '-i', '2', '--name', 'sessions'], { env: { PORT: String(port), ...env } });
+  // A long min_uptime: on a loaded machine express takes over the default 1 s to listen,
+  // and a worker up that long without a port counts as an app that never listens.
+  const drover = new DroverProcess(['run', APP, '-i', '2', '--name', 'sessions', '--min-uptime', '10s'], { env: { PORT: String(port), ...env } });
   await drover.waitUntilListening(15_000);
   return { drover, url: `http://127.0.0.1:${port}` };
 }
