@@ -7,6 +7,9 @@
 //
 //   dist/cli/supervise-main.cjs   the background supervisor (`drover start`)
 //   dist/worker/runtime.cjs       the runtime preloaded into workers (--require)
+//   dist/worker/local-link.cjs    drover/worker's store outside drover (`node server.js`),
+//                                 required by dist/worker/api.cjs only then: CommonJS, so
+//                                 that a CommonJS app's require() can load it
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
@@ -20,6 +23,7 @@ const IMPORT_META_URL = fileURLToPath(new URL('./import-meta-url.js', import.met
 for (const [entry, outfile] of [
   ['cli/supervise-main.js', 'cli/supervise-main.cjs'],
   ['worker/runtime.js', 'worker/runtime.cjs'],
+  ['worker/local-link.js', 'worker/local-link.cjs'],
 ]) {
   await build({
     entryPoints: [`${dist}${entry}`],

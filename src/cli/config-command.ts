@@ -1,6 +1,6 @@
 import { detectCapacity } from '../capacity/index.js';
 import { APP_OPTIONS, displayPath, formatBytes, formatDuration, loadApps, type AppOptions, type OptionSpec } from '../config/index.js';
-import { maskEnv } from '../config/mask-env.js';
+import { maskSecrets, maskUrlPassword } from '../config/mask-env.js';
 import { buildAppRequest, type AppFlags } from './app-request.js';
 import { decideWorkers } from './run-command.js';
 
@@ -10,7 +10,7 @@ export async function configCommand(target: string | undefined, flags: AppFlags 
   const loaded = await loadApps(buildAppRequest(target, args, flags));
   const capacity = detectCapacity();
   const apps = loaded.apps.map((app, i) => ({
-    app: { ...app, env: maskEnv(app.env) },
+    app: maskSecrets(app),
     origins: loaded.origins[i]!,
     workers: decideWorkers(app, loaded.origins[i]!, capacity, flags.instances === undefined),
   }));
@@ -55,6 +55,8 @@ const SPECIAL_ROWS: Record<string, { label?: string; show: (app: AppOptions) => 
   gid: { show: (app) => (app.gid === undefined ? '-' : String(app.gid)) },
   watch: { show: (app) => (app.watch ? `${list(app.watch.paths)}; ignoring ${list(app.watch.ignore)}; delay ${formatDuration(app.watch.delayMs)}` : 'off') },
   cron_restart: { show: (app) => app.cron_restart ?? '-' },
+  store: { show: (app) => (app.store ? `redis ${maskUrlPassword(app.store.redis)}, keys under '${app.store.prefix}'` : 'embedded in the supervisor') },
+  store_file: { show: (app) => app.store_file ?? '-' },
 };
 
 /**

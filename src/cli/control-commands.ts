@@ -3,6 +3,7 @@ import { callSupervisor, findRunningApps, selectRunningApps, stuck } from '../co
 import { InvalidOptionError } from '../errors/index.js';
 import { colour, formatTable } from '../log/text-table.js';
 import type { ReloadResult } from '../supervisor/index.js';
+import type { StoreState } from '../store/backend.js';
 import { displayRows } from './config-command.js';
 import { dumpPath, supervisorLogPath } from '../home/paths.js';
 import { forgetSaved } from './save-commands.js';
@@ -70,12 +71,25 @@ export async function lsCommand(flags: { json?: boolean; compact?: boolean }): P
         `drover reload ${name} (after a fix) or drover restart ${name} tries again\n`,
     );
   }
+  for (const status of statuses) if (status.store) process.stdout.write(`${status.name}: store ${describeStore(status.store)}\n`);
   for (const { record, ending } of stopped) {
     const when = ending.at > 0 ? ` ${formatDuration(Date.now() - ending.at)} ago` : '';
     const why = ending.status === 'errored' ? `: ${ending.reason.split('\n', 1)[0]}${ending.code ? ` [${ending.code}]` : ''}` : ` (${ending.reason})`;
     process.stdout.write(`${record.name}: ${ending.status}${when}${why}; drover start ${record.name} starts it again, drover delete ${record.name} forgets it\n`);
   }
   return 0;
+}
+
+/** "embedded, 12 keys, 3.1 KiB of 64 MiB" or "redis://127.0.0.1:6379 unavailable for 12 s: connect ECONNREFUSED ...". */
+export function describeStore(store: StoreState): string {
+  if (store.backend === 'embedded') {
+    const saved = store.file ? `; saved to ${store.file}${store.savedAt ? ` ${formatDuration(Date.now() - store.savedAt)} ago` : ''}` : '';
+    const evicted = store.evicted ? `, ${store.evicted} evicted to make room` : '';
+    return `embedded, ${store.keys} keys, ${formatBytes(store.bytes ?? 0)} of ${formatBytes(store.maxBytes ?? 0)}${evicted}${saved}`;
+  }
+  const since = store.since ? ` for ${formatDuration(Date.now() - store.since)}` : '';
+  if (store.state === 'ready') return `${store.url} ready${since}`;
+  return `${store.url} ${store.state}${since}${store.error ? `: ${store.error}` : ''}; store operations fail with DROVER_E_STORE_UNAVAILABLE, drover reconnects on its own`;
 }
 
 /** `drover reload <app|all>`: a rolling reload of each, through its supervisor. */
@@ -193,6 +207,7 @@ export async function describeCommand(target: string, flags: { json?: boolean })
     `app '${description.app.name}': supervisor pid ${description.supervisorPid}, up ${formatDuration(Date.now() - description.startedAt)}`,
     `  control socket             ${description.socket}`,
     ...displayRows(description.app).map(([key, value]) => `  ${key.padEnd(26)} ${value}`),
+    ...(description.snapshot.store ? [`  ${'store now'.padEnd(26)} ${describeStore(description.snapshot.store)}`] : []),
     '',
     'events:',
     ...description.events.map((event) => {

@@ -7,6 +7,7 @@ import { initCommand, type InitFlags } from './init-command.js';
 import { logsCommand } from './logs-command.js';
 import { resurrectCommand, saveCommand, startupCommand } from './save-commands.js';
 import { describeCommand, lsCommand, restartCommand, scaleCommand, stopCommand } from './control-commands.js';
+import { sendCommand } from './send-command.js';
 import { addPm2Commands } from './pm2-program.js';
 import { runCommand } from './run-command.js';
 import { reloadTarget, type ReloadFlags } from './reload-config.js';
@@ -211,6 +212,16 @@ export function buildProgram(): Command {
     .option('--only <app>', 'the app of a config file with several')
     .action(async (kind: string | undefined, target: string | undefined, flags: InitFlags) => {
       process.exitCode = await initCommand(kind, target, flags);
+    });
+
+  program
+    .command('send')
+    .description("send a message to every worker of an app: its on(topic, handler) handlers get the JSON (drover/worker's bus)")
+    .argument('<app>', "an app's name, or all")
+    .argument('<topic>', 'the topic the workers listen on')
+    .argument('[json]', 'the message, as JSON (null if left out)')
+    .action(async (app: string, topic: string, json: string | undefined) => {
+      process.exitCode = await sendCommand(app, topic, json);
     });
 
   addPm2Commands(program);

@@ -335,6 +335,21 @@ export const APP_OPTIONS = {
   event_loop_delay_reports: option(positive, { plain: true, default: 3, show: 'value' }),
   restart_on_event_loop_delay: option(flag, { plain: true, default: false, show: 'value' }),
   health_check_failures: option(positive, { plain: true, default: 3, show: 'value' }),
+  // The shared store (drover/worker's `store`): in the supervisor's memory unless Redis is named.
+  store: option(
+    z
+      .object(
+        {
+          redis: z.string(message("expected a Redis URL like 'redis://127.0.0.1:6379'")),
+          prefix: z.string(message("expected a key prefix like 'myapp:'")).optional(),
+        },
+        message("expected { redis: 'redis://127.0.0.1:6379' } (leave it out for the store embedded in the supervisor)"),
+      )
+      .strict(),
+    { defaultText: 'embedded in the supervisor, or Redis at DROVER_REDIS_URL' },
+  ),
+  store_max_memory: option(size("'64M'"), { plain: true, default: 64 * 1024 * 1024, show: 'size' }),
+  store_file: option(text('a file path'), {}),
   auto_heap: option(flag, {
     plain: true,
     default: false,
@@ -417,6 +432,10 @@ export interface AppOptions extends PlainOptions {
   readonly watch: WatchOptions | undefined;
   /** A croner pattern: a reload (cluster) or restart (fork) at each time it matches. */
   readonly cron_restart: string | undefined;
+  /** The store on Redis (store.redis, or DROVER_REDIS_URL), its keys under `prefix`; undefined: embedded in the supervisor. */
+  readonly store: { readonly redis: string; readonly prefix: string } | undefined;
+  /** Where the embedded store is saved (absolute), so that it outlives a restart of the supervisor. */
+  readonly store_file: string | undefined;
 }
 
 /** What a watched app watches. */

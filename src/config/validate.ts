@@ -16,6 +16,7 @@ import {
 } from './app-schema.js';
 import { parseStickyKey } from '../balancer/sticky-key.js';
 import { closestMatch } from './closest.js';
+import { checkRedisUrl } from '../store/redis-url.js';
 import { expandHome } from './home-path.js';
 import { resolveEntryPoint, type EntryPoint } from './entry-point.js';
 import { hasTypeScriptLoader, typeScriptSupport } from './typescript.js';
@@ -147,10 +148,26 @@ function resolveApp(parsed: ParsedApp, selectedEnv: SelectedEnv, options: Valida
     gid: parsed.gid === undefined ? undefined : resolveGroupId(parsed.gid, label('gid')),
     watch: resolveWatch(parsed, cwd),
     cron_restart: parsed.cron_restart,
+    ...resolveStore(parsed, name, cwd, label),
   };
   checkHeartbeat(app, label);
   checkBalance(app, label);
   return Object.freeze(app);
+}
+
+// Redis when the app names it (or DROVER_REDIS_URL does), else the store embedded in the
+// supervisor, which store_file may save. Redis keeps its own data: store_file is refused there.
+function resolveStore(parsed: ParsedApp, name: string, cwd: string, label: FieldLabel): Pick<AppOptions, 'store' | 'store_file'> {
+  const fromEnv = process.env.DROVER_REDIS_URL || undefined;
+  const url = parsed.store?.redis ?? fromEnv;
+  const store = url === undefined ? undefined : { redis: checkRedisUrl(url, parsed.store ? label('store.redis') : 'DROVER_REDIS_URL'), prefix: parsed.store?.prefix ?? `drover:${name}:` };
+  if (store && parsed.store_file !== undefined) {
+    throw new InvalidOptionError([
+      `${label('store_file')}: saves the store embedded in the supervisor, and this app's store is on Redis (${parsed.store ? label('store.redis') : 'DROVER_REDIS_URL'}), which keeps its own data (its RDB or AOF persistence); leave store_file out`,
+    ]);
+  }
+  const store_file = parsed.store_file === undefined ? undefined : checkFilePath(path.resolve(cwd, expandHome(parsed.store_file)), label('store_file'));
+  return { store, store_file };
 }
 
 function defaultName(base: string): string {

@@ -58,6 +58,7 @@ export interface RouteResponses {
   'GET /v1/env': WorkerEnvResponse;
   'POST /v1/reset': { reset: number };
   'POST /v1/signal': { signal: string; pids: number[] };
+  'POST /v1/send': { topic: string; workers: number };
 }
 
 /** The environment one worker was started with (`drover env`), secrets masked. */

@@ -1,8 +1,9 @@
 import type http from 'node:http';
 import type { AppOptions } from '../config/index.js';
-import { maskEnv } from '../config/mask-env.js';
+import { maskEnv, maskSecrets } from '../config/mask-env.js';
 import { DroverError } from '../errors/index.js';
 import { parseSignalName } from './signal-name.js';
+import { checkTopic } from '../ipc/values.js';
 import type { Supervisor } from '../supervisor/index.js';
 import type { CommandResponse, Exposure, RouteKey, RouteResponses } from './api.js';
 
@@ -70,7 +71,7 @@ export const ROUTES: readonly Route[] = [
     socket,
     logFiles: supervisor.output.files(),
     // Secrets stay in the supervisor: values of KEY/SECRET/TOKEN/PASSWORD variables are masked.
-    app: { ...supervisor.app, env: maskEnv(supervisor.app.env) },
+    app: maskSecrets(supervisor.app),
     snapshot: supervisor.snapshot(),
     events: supervisor.timeline(),
   })),
@@ -118,6 +119,11 @@ export const ROUTES: readonly Route[] = [
   json('POST /v1/signal', 'token', '?signal=SIGUSR2 to the worker of every slot; answers with the pids', ({ supervisor, query }) => {
     const signal = parseSignalName(query.get('signal') ?? '');
     return { signal, pids: supervisor.signal(signal) };
+  }),
+  // The app's message bus from outside (drover send): a config update, a cache flush.
+  json('POST /v1/send', 'token', "?topic=name, JSON body: a message to every worker's on(topic) handlers; answers with how many workers it reached", ({ supervisor, query, body }) => {
+    const topic = checkTopic(query.get('topic') ?? undefined, 'send', 'topic (?topic=name)');
+    return { topic, workers: supervisor.bus.broadcast(topic, body ?? null, 'control') };
   }),
   json(
     'POST /v1/stop',

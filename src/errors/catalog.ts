@@ -99,6 +99,44 @@ export const ERROR_CATALOG = {
     summary: 'drover startup or unstartup: no init system drover supports, or its unit cannot be written or removed.',
     exitCode: 2,
   },
+  // The worker API (drover/worker): thrown (or rejected) in the app's workers, never
+  // ending drover itself; the exit code is what a CLI that met one would use.
+  DROVER_E_MESSAGE_VALUE: {
+    summary: 'A bus message or store value cannot be carried: it is not structured-clone-able (a function, a symbol), or it is over 1 MiB serialized.',
+    exitCode: 1,
+  },
+  DROVER_E_STORE_KEY: {
+    summary: 'A store key is not a non-empty string of at most 1024 bytes (UTF-8).',
+    exitCode: 1,
+  },
+  DROVER_E_INVALID_ARGUMENT: {
+    summary: 'A worker API call got an argument of the wrong form: a topic, channel, slot, ttl, timeout or increment.',
+    exitCode: 1,
+  },
+  DROVER_E_STORE_TYPE: {
+    summary: '`store.incr` on a key whose value is not an integer, or a counter beyond 2^53 - 1.',
+    exitCode: 1,
+  },
+  DROVER_E_STORE_FULL: {
+    summary: 'The embedded store is at store_max_memory and has no key with a TTL left to evict (or Redis is at its maxmemory).',
+    exitCode: 1,
+  },
+  DROVER_E_STORE_UNAVAILABLE: {
+    summary: 'The store cannot be reached: Redis is down or refuses the connection, or the supervisor did not answer; nothing was changed.',
+    exitCode: 1,
+  },
+  DROVER_E_REQUEST_TIMEOUT: {
+    summary: 'A bus request got no answer within its timeout.',
+    exitCode: 1,
+  },
+  DROVER_E_NO_RESPONDER: {
+    summary: 'A bus request on a topic that no other worker (and not the supervisor) answers.',
+    exitCode: 1,
+  },
+  DROVER_E_REQUEST_FAILED: {
+    summary: 'The handler that answered a bus request threw, or its worker exited before answering.',
+    exitCode: 1,
+  },
 } as const satisfies Record<string, { summary: string; exitCode: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

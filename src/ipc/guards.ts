@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION, type Envelope, type SupervisorMessage, type WorkerMessage } from './messages.js';
+import { MAX_KEY_BYTES, MAX_TOPIC_LENGTH, MAX_VALUE_BYTES, PROTOCOL_VERSION, type Envelope, type SupervisorMessage, type WorkerMessage } from './messages.js';
 
 // One guard per message type: a message whose envelope or payload does not have the
 // documented shape is dropped (and recorded by the receiver), never dispatched. The
@@ -17,6 +17,28 @@ function notNumbers(object: unknown, fields: readonly string[], where: string): 
   const bad = fields.find((field) => !isNumber(object[field]));
   return bad === undefined ? undefined : `${where}.${bad} is not a number`;
 }
+
+// Strings are measured in UTF-16 units here (a UTF-8 byte count is at least that); the worker checks bytes exactly.
+const isName = (value: unknown, max: number): value is string => isString(value) && value.length > 0 && value.length <= max;
+const isTopic = (value: unknown) => isName(value, MAX_TOPIC_LENGTH);
+const isKey = (value: unknown) => isName(value, MAX_KEY_BYTES);
+// A safe integer, or base64 of at most MAX_VALUE_BYTES.
+const isWireValue = (value: unknown) => Number.isSafeInteger(value) || (isString(value) && value.length <= Math.ceil(MAX_VALUE_BYTES / 3) * 4);
+const isTtl = (value: unknown) => Number.isSafeInteger(value) && (value as number) > 0;
+const isSender = (value: unknown) => value === 'supervisor' || value === 'control' || (Number.isInteger(value) && (value as number) >= 0);
+const isCodedError = (value: unknown) => isObject(value) && isString(value.code) && isString(value.message);
+
+const STORE_CALLS: Record<string, (call: Fields) => boolean> = {
+  get: (c) => isKey(c.key),
+  set: (c) => isKey(c.key) && isWireValue(c.value) && (c.ttl === undefined || isTtl(c.ttl)),
+  del: (c) => isKey(c.key),
+  incr: (c) => isKey(c.key) && Number.isSafeInteger(c.by),
+  expire: (c) => isKey(c.key) && isTtl(c.ttl),
+  keys: (c) => isString(c.prefix) && c.prefix.length <= MAX_KEY_BYTES,
+  publish: (c) => isTopic(c.channel) && isWireValue(c.data),
+  subscribe: (c) => isTopic(c.channel),
+  unsubscribe: (c) => isTopic(c.channel),
+};
 
 const drainReport: Guard = (m) => notNumbers(m.report, ['inFlightAtStart', 'connectionsAtStart', 'idleClosed'], 'report');
 
@@ -47,6 +69,11 @@ const WORKER_GUARDS: Record<WorkerMessage['type'], Guard> = {
   took: ({ id, accepted }) => (isNumber(id) && typeof accepted === 'boolean' ? undefined : 'id or accepted is malformed'),
   closed: ({ count }) => (isNumber(count) && count >= 0 ? undefined : 'count is malformed'),
   health: ({ health }) => badHealth(health, 'health'),
+  bus: ({ to, topic, data }) => ((to === 'others' || (Number.isInteger(to) && (to as number) >= 0)) && isTopic(topic) && isWireValue(data) ? undefined : 'to, topic or data is malformed'),
+  'bus-request': ({ topic, data, timeoutMs }) => (isTopic(topic) && isWireValue(data) && isTtl(timeoutMs) ? undefined : 'topic, data or timeoutMs is malformed'),
+  'bus-listen': ({ topic, on }) => (isTopic(topic) && typeof on === 'boolean' ? undefined : 'topic or on is malformed'),
+  'bus-answer': ({ id, ok, data, error }) => (isNumber(id) && (ok === true ? isWireValue(data) : ok === false && isCodedError(error)) ? undefined : 'id, ok, data or error is malformed'),
+  store: ({ call }) => (isObject(call) && isString(call.op) && STORE_CALLS[call.op]?.(call) === true ? undefined : `call is malformed (${isObject(call) ? String(call.op) : 'missing'})`),
 };
 
 const SUPERVISOR_GUARDS: Record<SupervisorMessage['type'], Guard> = {
@@ -54,6 +81,10 @@ const SUPERVISOR_GUARDS: Record<SupervisorMessage['type'], Guard> = {
     ['stop', 'reload', 'scale', 'restart'].includes(reason as string) && typeof notifyApp === 'boolean' ? undefined : 'reason or notifyApp is malformed',
   ack: () => undefined,
   check: ({ timeoutMs }) => (isNumber(timeoutMs) && timeoutMs > 0 ? undefined : 'timeoutMs is malformed'),
+  result: ({ ok, error }) => (ok === true || (ok === false && isCodedError(error)) ? undefined : 'ok or error is malformed'),
+  bus: ({ topic, data, from }) => (isTopic(topic) && isWireValue(data) && isSender(from) ? undefined : 'topic, data or from is malformed'),
+  'bus-ask': ({ id, topic, data, from }) => (isNumber(id) && isTopic(topic) && isWireValue(data) && isSender(from) ? undefined : 'id, topic, data or from is malformed'),
+  'store-message': ({ channel, data }) => (isTopic(channel) && isWireValue(data) ? undefined : 'channel or data is malformed'),
 };
 
 /** A message that passed its guard, or why it did not. */

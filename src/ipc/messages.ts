@@ -9,6 +9,13 @@
 export const PROTOCOL_CMD = 'NODE_DROVER';
 export const PROTOCOL_VERSION = 1;
 
+/** The longest store key, in UTF-8 bytes (Redis allows more; a longer key is better hashed). */
+export const MAX_KEY_BYTES = 1024;
+/** The largest value a store holds or the bus carries, serialized: the embedded store lives in the supervisor that every worker shares. */
+export const MAX_VALUE_BYTES = 1024 * 1024;
+/** The longest bus topic or store channel name, in characters. */
+export const MAX_TOPIC_LENGTH = 256;
+
 /**
  * Set by the supervisor in each worker's environment: the runtime's settings as JSON.
  * The worker runtime reads and removes it at once, so the app's own children never
@@ -105,7 +112,46 @@ export type WorkerMessage =
   /** This many balanced connections closed since the last report (least-connections counts them). */
   | { type: 'closed'; count: number }
   /** The answer to `check`: what the app's health check says now. */
-  | { type: 'health'; health: HealthVerdict };
+  | { type: 'health'; health: HealthVerdict }
+  /** The app's bus: a message for every other worker of the app (`to: 'others'`) or for the worker of one slot. */
+  | { type: 'bus'; to: 'others' | number; topic: string; data: WireValue }
+  /** The app's bus: a request, answered (`result`) by one other worker that listens on the topic, or by the supervisor. */
+  | { type: 'bus-request'; topic: string; data: WireValue; timeoutMs: number }
+  /** The app's bus: this worker answers requests on `topic` (`on`), or no longer does. */
+  | { type: 'bus-listen'; topic: string; on: boolean }
+  /** The app's bus: this worker's answer to `bus-ask` number `id`. */
+  | { type: 'bus-answer'; id: number; ok: true; data: WireValue }
+  | { type: 'bus-answer'; id: number; ok: false; error: CodedError }
+  /** A store operation (a request): the supervisor answers `result`. */
+  | { type: 'store'; call: StoreCall };
+
+/**
+ * A value as it crosses the channel and sits in the embedded store: a safe integer as
+ * itself (what `incr` counts), anything else serialized with v8.serialize (the
+ * structured clone algorithm), in base64, so that it travels in Node's JSON IPC.
+ */
+export type WireValue = number | string;
+
+/** An error with a stable code, as it crosses the channel. */
+export interface CodedError {
+  code: string;
+  message: string;
+}
+
+/** One store operation. Keys and channels are checked by the worker, and again by the guard. */
+export type StoreCall =
+  | { op: 'get'; key: string }
+  | { op: 'set'; key: string; value: WireValue; ttl?: number }
+  | { op: 'del'; key: string }
+  | { op: 'incr'; key: string; by: number }
+  | { op: 'expire'; key: string; ttl: number }
+  | { op: 'keys'; prefix: string }
+  | { op: 'publish'; channel: string; data: WireValue }
+  | { op: 'subscribe'; channel: string }
+  | { op: 'unsubscribe'; channel: string };
+
+/** What a store operation answers: a value, a flag, a count, a key list, or nothing. */
+export type StoreAnswer = WireValue | boolean | string[] | undefined;
 
 /**
  * A balanced connection for the app's server on `port`: sent by the supervisor with the
@@ -135,7 +181,19 @@ export type SupervisorMessage =
    * Run the app's health check now, allowing it `timeoutMs`, and answer `health`: a
    * surge reload asks each new worker before any traffic moves to it.
    */
-  | { type: 'check'; timeoutMs: number };
+  | { type: 'check'; timeoutMs: number }
+  /** The answer to a `store` or `bus-request` request (its `seq` in `ack`): a value, or a coded error. */
+  | { type: 'result'; ok: true; value?: StoreAnswer }
+  | { type: 'result'; ok: false; error: CodedError }
+  /** The app's bus: a message for this worker, from another worker's slot, the supervisor, or `drover send`. */
+  | { type: 'bus'; topic: string; data: WireValue; from: BusSender }
+  /** The app's bus: a request for this worker to answer with `bus-answer` and the same `id`. */
+  | { type: 'bus-ask'; id: number; topic: string; data: WireValue; from: BusSender }
+  /** The store: a message published on a channel this worker subscribed to. */
+  | { type: 'store-message'; channel: string; data: WireValue };
+
+/** Who sent a bus message: a worker's slot, the supervisor itself, or the control API (`drover send`). */
+export type BusSender = number | 'supervisor' | 'control';
 
 /** Either side's message on the wire: the internal `cmd`, the version and a sequence number. */
 export type Envelope<M> = M & {

@@ -1,4 +1,5 @@
 import type { DroverError } from '../errors/index.js';
+import type { StoreState } from '../store/backend.js';
 import type { DrainReport, WorkerStats } from '../ipc/messages.js';
 import type { RestartDecision } from './restart-policy.js';
 import type { WorkerAddress, WorkerInfo } from './worker-handle.js';
@@ -61,6 +62,10 @@ export interface AppSnapshot {
   degraded: { reason: string; code: string; emptySlots: number[] } | undefined;
   restarts: Record<RestartReason, number>;
   totals: { rss: number; requestsServed: number; requestsInFlight: number; connections: number };
+  /** The shared store (drover/worker): embedded or Redis, and its state; undefined while the embedded store was never used. */
+  store: StoreState | undefined;
+  /** The message bus: requests routed to a worker and not answered yet. */
+  bus: { pending: number };
 }
 
 /** Where an app is in its life: what `drover start` waits for, and what a readiness probe reads. */

@@ -11,6 +11,8 @@ import { spawnWorker, workerEnv, type Launcher } from './launcher.js';
 import { LifecycleQueue } from './lifecycle-queue.js';
 import { keepPidFiles } from './pid-files.js';
 import { relayAdapterMessages } from './adapter-relay.js';
+import { BusRelay } from '../bus/bus-relay.js';
+import { StoreService } from '../store/store-service.js';
 import { Front } from '../balancer/front.js';
 import { balancedBySupervisor, choosePolicy } from '../balancer/choose.js';
 import { followPool } from '../balancer/membership.js';
@@ -68,6 +70,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #triggers: Triggers | undefined;
   /** The drain waiting out shutdown_delay after a stop. */
   #drainTimer: NodeJS.Timeout | undefined;
+  readonly #store: StoreService;
+  readonly #bus: BusRelay;
 
   constructor(app: AppOptions, options: SupervisorOptions = {}) {
     super();
@@ -91,6 +95,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     recordTimeline(this.#timeline, appOf, pool, this);
     keepPidFiles(app, pool, (message) => this.warn(message));
     relayAdapterMessages(pool);
+    // The worker API's store and message bus (drover/worker).
+    this.#store = new StoreService(appOf, pool, (message) => this.warn(message));
+    this.#bus = new BusRelay(pool);
+    // A worker may ask the supervisor who its siblings are.
+    this.#bus.answer('drover:workers', () => pool.workers().map((worker) => ({ slot: worker.slot, pid: worker.pid, state: worker.state })));
     // The supervisor's own balancer, for a policy other than node:cluster's round-robin, or a surge reload.
     if (balancedBySupervisor(app)) {
       const { policy, key } = choosePolicy(app);
@@ -166,6 +175,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** The workers serving the app's slots now, in slot order. */
   get workers(): WorkerInfo[] {
     return this.#pool.workers().map((worker) => worker.info);
+  }
+
+  /**
+   * The app's message bus, from the supervisor's side: `broadcast(topic, data)` to every
+   * worker (what `drover send` does), `answer(topic, responder)` to answer workers'
+   * requests on a topic, `pending` requests routed to a worker and not answered yet.
+   */
+  get bus(): Pick<BusRelay, 'broadcast' | 'answer' | 'pending'> {
+    return this.#bus;
   }
 
   /** The app's log files and its live feed of lines. */
@@ -421,6 +439,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         requestsInFlight: sum((s) => s.requestsInFlight),
         connections: sum((s) => s.connections),
       },
+      store: this.#store.state(),
+      bus: { pending: this.#bus.pending },
     };
   }
 
@@ -497,6 +517,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // A worker's last lines can arrive after its exit: wait for them, then close the files.
     void this.#pool
       .outputFlushed()
+      .then(() => this.#store.close().catch((error: Error) => this.warn(`store: ${error.message}`)))
       .then(() => this.#output.close())
       .then(() => {
         this.emit('exit', result);
@@ -523,7 +544,7 @@ async function waitUntil(done: () => boolean, timeoutMs: number): Promise<boolea
 }
 
 /** Options fixed for a supervisor's life: they name its files, decide how it starts processes, and whether it balances them itself. */
-const FIXED_OPTIONS = ['name', 'exec_mode', 'interpreter', 'logs', 'pid_file', 'uid', 'gid', 'instance_var', 'stats_interval', 'balance', 'sticky_key', 'reload_strategy'] as const satisfies readonly (keyof AppOptions)[];
+const FIXED_OPTIONS = ['name', 'exec_mode', 'interpreter', 'logs', 'pid_file', 'uid', 'gid', 'instance_var', 'stats_interval', 'balance', 'sticky_key', 'reload_strategy', 'store', 'store_file'] as const satisfies readonly (keyof AppOptions)[];
 
 function forcedError(slots: number[]): DroverError {
   return new DroverError(

@@ -42,6 +42,8 @@ export interface WorkerView {
   readonly listened: boolean;
   /** It runs drover's worker runtime (a Node.js app): it reports, drains and says when it listens. */
   readonly hasRuntime: boolean;
+  /** Its runtime listens for drover's messages: sent before, one would be lost. */
+  readonly online: boolean;
   /** How it ended ("exit code 1"), once it has. */
   readonly exitedWith: string | undefined;
   readonly drainReport: DrainReport | undefined;
@@ -147,6 +149,10 @@ export class WorkerHandle implements WorkerView {
 
   get live(): boolean {
     return this.#state !== 'exited';
+  }
+
+  get online(): boolean {
+    return this.#online;
   }
 
   get info(): WorkerInfo {

@@ -2,7 +2,18 @@ import type { ChildProcess, Serializable } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { AppOptions } from '../config/index.js';
 import { formatDuration } from '../config/units.js';
-import { serializeError, type ConnectionMessage, type DrainReport, type HealthVerdict, type SerializedError, type WorkerStats } from '../ipc/messages.js';
+import {
+  serializeError,
+  type CodedError,
+  type ConnectionMessage,
+  type DrainReport,
+  type HealthVerdict,
+  type SerializedError,
+  type StoreCall,
+  type SupervisorMessage,
+  type WireValue,
+  type WorkerStats,
+} from '../ipc/messages.js';
 import type { AppOutput } from '../log/app-output.js';
 import { describeExit, describeExitAfter, summarizeCause } from './describe-exit.js';
 import { programStopSignal, type Launcher } from './launcher.js';
@@ -56,6 +67,14 @@ export interface PoolEvents {
   closed: [worker: WorkerView, count: number];
   /** The app sent a message of its own (process.send): 'ready', a library's (Socket.IO's cluster adapter). */
   'app-message': [worker: WorkerView, message: unknown];
+  /** The app's bus (drover/worker): a message for the other workers, or one slot's. */
+  bus: [worker: WorkerView, message: { to: 'others' | number; topic: string; data: WireValue }];
+  /** The app's bus: a request to route (answer it with sendToRuntime(worker, result, seq)). */
+  'bus-request': [worker: WorkerView, topic: string, data: WireValue, timeoutMs: number, seq: number];
+  'bus-listen': [worker: WorkerView, topic: string, on: boolean];
+  'bus-answer': [worker: WorkerView, id: number, answer: { ok: true; data: WireValue } | { ok: false; error: CodedError }];
+  /** A store call to answer (sendToRuntime(worker, result, seq)). */
+  store: [worker: WorkerView, call: StoreCall, seq: number];
   exit: [worker: WorkerView, facts: ExitFacts];
 }
 
@@ -183,6 +202,11 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
           handle.drainReport = message.report;
           this.emit('drained', handle, message.report);
         },
+        bus: (message) => this.emit('bus', handle, message),
+        'bus-request': (message) => this.emit('bus-request', handle, message.topic, message.data, message.timeoutMs, message.seq),
+        'bus-listen': (message) => this.emit('bus-listen', handle, message.topic, message.on),
+        'bus-answer': (message) => this.emit('bus-answer', handle, message.id, message.ok ? { ok: true, data: message.data } : { ok: false, error: message.error }),
+        store: (message) => this.emit('store', handle, message.call, message.seq),
       },
       // PM2's wait_ready: the app says it is ready with process.send('ready').
       onAppMessage: (message) => {
@@ -258,6 +282,12 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     if (!handle.live || !handle.process.connected) return;
     // Sending to a worker that is exiting fails: its exit tells that story.
     handle.process.send(message as Serializable, undefined, {}, () => undefined);
+  }
+
+  /** Send drover's own message to a worker's runtime (`ack`: the request it answers); a worker gone, or not online yet, is skipped. */
+  sendToRuntime(worker: WorkerView, message: SupervisorMessage, ack?: number): void {
+    const handle = this.#own(worker);
+    if (handle.live && handle.online) handle.channel.send(message, ack);
   }
 
   /** Hand a balanced connection (its raw handle) to a worker; `failed` if it cannot be sent (the worker is going). */

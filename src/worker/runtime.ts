@@ -11,12 +11,13 @@ import {
   type SupervisorMessage,
   type WorkerMessage,
 } from '../ipc/messages.js';
-import { runHealthCheck } from './api.cjs';
+import { installLink, runHealthCheck } from './api.cjs';
 import { AppSignals } from './app-signals.js';
 import { installBalancedListen, tagEngineIoSessions } from './balanced-listen.js';
 import { ServerTracker } from './server-tracker.js';
 import { shutDown, type ShutdownOrigin } from './shutdown.js';
 import { startStatsReporter } from './stats-reporter.js';
+import { createIpcLink } from './ipc-link.js';
 
 // The worker runtime: preloaded with `--import` into every worker before the app's own
 // script, which then runs unchanged as the main module (CJS, ESM or TypeScript through
@@ -73,9 +74,17 @@ function startRuntime(settings: RuntimeSettings): void {
       ack: () => undefined,
       shutdown: (message) => void begin({ by: 'supervisor', notifyApp: message.notifyApp }),
       check: (message) => void runHealthCheck(message.timeoutMs).then((health) => channel.send({ type: 'health', health }, message.seq)),
+      // A result that comes after its request timed out: nobody waits for it.
+      result: () => undefined,
+      bus: (message) => link.receive(message),
+      'bus-ask': (message) => link.receive(message),
+      'store-message': (message) => link.receive(message),
     },
     (why) => process.stderr.write(`drover: ignored a malformed message from the supervisor (${why})\n`),
   );
+  // The worker API's bus and store (drover/worker) talk to the supervisor over this channel.
+  const link = createIpcLink(channel);
+  installLink(link);
   // drover's messages are Node internal messages: the app's process.on('message') never sees them.
   // (A balanced connection, `conn`, comes with a handle: balanced-listen.ts takes it.)
   process.on('internalMessage', (message: unknown) => {

@@ -64,7 +64,7 @@ describe('surge reload', () => {
   });
 
   it('a new version whose health check fails in one slot: rolled back with the check\'s reason; the new workers never took a request', async () => {
-    const { drover, url, dir } = await startSurging(['--listen-timeout', '1000']);
+    const { drover, url, dir } = await startSurging(['--listen-timeout', '2000']);
     const before = await pids(url);
     writeFileSync(`${dir}/version`, 'v2');
     writeFileSync(`${dir}/unhealthy`, '1');
@@ -105,7 +105,7 @@ describe('surge reload', () => {
     const port = await freePort();
     const dir = scratchDir('surge-express');
     writeFileSync(`${dir}/db-port`, String(dbPort));
-    const drover = new DroverProcess(['run', `${ROOT}test/fixtures/frameworks/express-health.cjs`, '-i', '2', '--reload-strategy', 'surge', '--listen-timeout', '1000'], {
+    const drover = new DroverProcess(['run', `${ROOT}test/fixtures/frameworks/express-health.cjs`, '-i', '2', '--reload-strategy', 'surge', '--listen-timeout', '5000'], {
       env: { PORT: String(port), STATE_DIR: dir },
     });
     try {

@@ -38,6 +38,8 @@ describe('size units', () => {
       degraded: undefined,
       restarts: { crash: 0, unresponsive: 0, 'memory-limit': 0, 'event-loop-delay': 0, 'health-check': 0, requested: 0 },
       totals: { rss: 320 * MiB, requestsServed: 0, requestsInFlight: 0, connections: 0 },
+      store: undefined,
+      bus: { pending: 0 },
     });
     assert.match(table, /^api: 1 workers, 320 MiB RSS/);
     assert.match(table, /320 MiB\s+40 MiB/);

@@ -33,13 +33,18 @@ function pair() {
       took: () => undefined,
       closed: () => undefined,
       health: () => undefined,
+      bus: () => undefined,
+      'bus-request': () => undefined,
+      'bus-listen': () => undefined,
+      'bus-answer': () => undefined,
+      store: () => undefined,
     },
     (why) => invalid.push(why),
   );
   const workerEnd = new Channel<WorkerMessage, SupervisorMessage>(
     { send: (message) => void setImmediate(() => supervisorEnd.receive(message as Record<string, unknown>)), connected: true },
     checkSupervisorMessage,
-    { shutdown: () => undefined, ack: () => undefined, check: () => undefined },
+    { shutdown: () => undefined, ack: () => undefined, check: () => undefined, result: () => undefined, bus: () => undefined, 'bus-ask': () => undefined, 'store-message': () => undefined },
   );
   const deliver = () => {
     for (const message of toWorker.splice(0)) workerEnd.receive(message as Record<string, unknown>);
