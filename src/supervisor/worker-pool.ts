@@ -103,6 +103,8 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   #count = 0;
   // One of the app's workers has listened: it is a server, and new workers must listen to be up.
   #isServer = false;
+  // One of the app's workers has lived through listen_timeout without listening: it is no server.
+  #portless = false;
 
   constructor(app: () => AppOptions, launcher: Launcher, output: AppOutput) {
     super();
@@ -223,13 +225,20 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       setTimeout(() => {
         handle.establish();
         this.emit('stable', handle);
-        if (this.#upWithoutPort(handle)) this.#onReady(handle);
       }, this.#app.min_uptime),
       setTimeout(() => {
-        if (handle.role !== 'current' || this.#upWithoutPort(handle)) return;
+        if (this.#upWithoutPort(handle)) {
+          this.#portless = handle.hasRuntime || this.#portless;
+          return this.#onReady(handle);
+        }
+        if (handle.role !== 'current') return;
         if (handle.state === 'starting' || (this.#app.wait_ready && handle.state === 'listening')) this.emit('slow-listen', handle);
       }, this.#app.listen_timeout),
     ]);
+    // Known not to listen (or no runtime to tell): up at min_uptime, without waiting out listen_timeout.
+    if (!handle.hasRuntime || this.#portless) {
+      this.#timers.get(handle)!.push(setTimeout(() => this.#upWithoutPort(handle) && this.#onReady(handle), this.#app.min_uptime));
+    }
     // A program without drover's runtime reports nothing: its figures are read from outside.
     if (!handle.hasRuntime && child.pid !== undefined && this.#app.stats_interval > 0) {
       const sampler = new ProgramStats(child.pid);
@@ -351,19 +360,22 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
 
   /**
    * Queue workers, cron jobs and bots never listen: a worker is up once it has stayed
-   * alive past min_uptime, unless the app says when it is ready (wait_ready) or is a
-   * server (one of its workers has listened): then a new worker is up only once it
-   * listens too, so that a reload never drains the old one before its successor
-   * serves. A program that is not Node.js cannot tell us either: min_uptime is all.
+   * alive through listen_timeout without listening (a server that is merely slow to
+   * start, a NestJS app connecting to its database, listens within it), and, once
+   * the app is known not to listen, after min_uptime. Not when the app says when it is
+   * ready (wait_ready) or is a server (one of its workers has listened): then a new
+   * worker is up only once it listens too, so that a reload never drains the old one
+   * before its successor serves. A program that is not Node.js cannot tell us
+   * either: min_uptime is all.
    */
   #upWithoutPort(handle: WorkerHandle): boolean {
     if (!handle.hasRuntime) return true;
     return !this.#app.wait_ready && !this.#isServer && handle.state === 'starting';
   }
 
-  /** How long a new worker may take to be up: listen_timeout, or min_uptime where that is the test. */
+  /** How long a new worker may take to be up: listen_timeout, or, for an app that may never listen, until it has lived through it. */
   get upTimeoutMs(): number {
-    return this.#isServer || this.#app.wait_ready ? this.#app.listen_timeout : Math.max(this.#app.listen_timeout, this.#app.min_uptime + 1000);
+    return this.#isServer || this.#app.wait_ready ? this.#app.listen_timeout : Math.max(this.#app.listen_timeout, this.#app.min_uptime) + 1000;
   }
 
   #onListening(handle: WorkerHandle, address: WorkerAddress): void {
