@@ -31,6 +31,8 @@ export interface RuntimeSettings {
   balanced?: boolean;
   /** The worker's slot, where Socket.IO session ids are tagged with it (sticky_key: sid). */
   sidSlot?: number;
+  /** Time every HTTP request for the request duration histogram (request_metrics; on unless false). */
+  requestMetrics?: boolean;
 }
 
 /** An error as it crosses the process boundary. */
@@ -74,6 +76,46 @@ export interface WorkerStats {
   uptimeMs: number;
   /** The app's own health check (drover/worker healthCheck), if it registered one. */
   health: HealthVerdict;
+  /** How long the requests counted in requestsServed took, since the worker started; absent with request_metrics off. */
+  requestDurations?: DurationCounts;
+}
+
+/**
+ * A request duration histogram as counted in a worker since it started: `counts[i]`
+ * requests took at most REQUEST_BUCKETS[i] seconds and more than the bucket before it;
+ * the last count is those above every bucket. `sum` is in seconds.
+ */
+export interface DurationCounts {
+  counts: number[];
+  sum: number;
+}
+
+/**
+ * One metric of the app's own prom-client registry, as `register.getMetricsAsJSON()`
+ * gives it: what prom-client's AggregatorRegistry.aggregate() takes.
+ */
+export interface AppMetric {
+  name: string;
+  help: string;
+  type: string;
+  aggregator: string;
+  values: { value: number; labels: Record<string, string | number>; metricName?: string }[];
+}
+
+/**
+ * The upper bounds, in seconds, of the request duration histogram the runtime keeps
+ * (Prometheus' client libraries' default buckets, which suit web requests).
+ */
+export const REQUEST_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** A worker's counters of the moment: the requests its runtime counted, and the app's own prom-client metrics. */
+export interface MetricsReport {
+  requestsServed: number;
+  requestDurations?: DurationCounts;
+  /** The app's prom-client default registry; absent when the app has not loaded prom-client. */
+  app?: AppMetric[];
+  /** Why the app's metrics could not be read (a collect function threw). */
+  appError?: string;
 }
 
 /** What the app's health check said; undefined: the app registered none. */
@@ -105,7 +147,12 @@ export type WorkerMessage =
   /** This many balanced connections closed since the last report (least-connections counts them). */
   | { type: 'closed'; count: number }
   /** The answer to `check`: what the app's health check says now. */
-  | { type: 'health'; health: HealthVerdict };
+  | { type: 'health'; health: HealthVerdict }
+  /**
+   * The answer to `metrics`; also sent unasked once a drain has ended, just before
+   * `drained`, so that the last counts of a worker that leaves are known.
+   */
+  | { type: 'metrics'; report: MetricsReport };
 
 /**
  * A balanced connection for the app's server on `port`: sent by the supervisor with the
@@ -135,7 +182,9 @@ export type SupervisorMessage =
    * Run the app's health check now, allowing it `timeoutMs`, and answer `health`: a
    * surge reload asks each new worker before any traffic moves to it.
    */
-  | { type: 'check'; timeoutMs: number };
+  | { type: 'check'; timeoutMs: number }
+  /** Answer `metrics` with the worker's counters and the app's prom-client metrics (a scrape of /metrics). */
+  | { type: 'metrics' };
 
 /** Either side's message on the wire: the internal `cmd`, the version and a sequence number. */
 export type Envelope<M> = M & {

@@ -189,6 +189,11 @@ export class WorkerHandle implements WorkerView {
     return true;
   }
 
+  /** Its runtime listens for drover's messages. */
+  get online(): boolean {
+    return this.#online;
+  }
+
   /** The runtime is listening: send what waited for it. */
   goOnline(): void {
     this.#online = true;

@@ -7,6 +7,7 @@ import {
   RUNTIME_VARIABLE,
   serializeError,
   type ListenAddress,
+  type MetricsReport,
   type RuntimeSettings,
   type SupervisorMessage,
   type WorkerMessage,
@@ -17,6 +18,8 @@ import { installBalancedListen, tagEngineIoSessions } from './balanced-listen.js
 import { ServerTracker } from './server-tracker.js';
 import { shutDown, type ShutdownOrigin } from './shutdown.js';
 import { startStatsReporter } from './stats-reporter.js';
+import { readAppMetrics } from './app-metrics.js';
+import { RequestDurations } from './request-durations.js';
 
 // The worker runtime: preloaded with `--import` into every worker before the app's own
 // script, which then runs unchanged as the main module (CJS, ESM or TypeScript through
@@ -54,11 +57,20 @@ function startRuntime(settings: RuntimeSettings): void {
     const address = describeAddress(server);
     if (address) channel.send({ type: 'listening', address });
   };
+  if (settings.requestMetrics !== false) tracker.durations = new RequestDurations();
   tracker.install();
 
   const signals = new AppSignals();
   let shutdown: Promise<void> | undefined;
-  const begin = (origin: ShutdownOrigin) => (shutdown ??= shutDown(origin, { tracker, channel, signals, settings }));
+  // The worker's counters and the app's metrics: asked for by a scrape, and sent once
+  // more when a drain ends, so that the supervisor keeps the last counts of a worker that leaves.
+  const metricsReport = async (): Promise<MetricsReport> => ({
+    requestsServed: tracker.requestsServed,
+    ...(tracker.durations ? { requestDurations: tracker.durations.snapshot() } : {}),
+    ...(await readAppMetrics()),
+  });
+  const lastCounts = async () => void channel.send({ type: 'metrics', report: await metricsReport() });
+  const begin = (origin: ShutdownOrigin) => (shutdown ??= shutDown(origin, { tracker, channel, signals, settings, lastCounts }));
 
   const port = {
     send: (message: unknown) => process.send!(message),
@@ -73,6 +85,7 @@ function startRuntime(settings: RuntimeSettings): void {
       ack: () => undefined,
       shutdown: (message) => void begin({ by: 'supervisor', notifyApp: message.notifyApp }),
       check: (message) => void runHealthCheck(message.timeoutMs).then((health) => channel.send({ type: 'health', health }, message.seq)),
+      metrics: (message) => void metricsReport().then((report) => channel.send({ type: 'metrics', report }, message.seq)),
     },
     (why) => process.stderr.write(`drover: ignored a malformed message from the supervisor (${why})\n`),
   );
