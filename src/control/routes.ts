@@ -47,6 +47,15 @@ function json<K extends RouteKey>(
   return { key, exposure, summary, status, handle };
 }
 
+/** An answer that is not the route's JSON with its status: text (/metrics), or a status of its own (/readyz's 503). */
+export class RawReply {
+  constructor(
+    readonly status: number,
+    readonly contentType: string,
+    readonly body: string,
+  ) {}
+}
+
 /** How long GET /v1/ready?wait= may hold a request. */
 const MAX_WAIT_MS = 120_000;
 
