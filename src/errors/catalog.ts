@@ -87,6 +87,10 @@ export const ERROR_CATALOG = {
     summary: 'A file drover would write (drover ecosystem) is already there; drover never overwrites it.',
     exitCode: 2,
   },
+  DROVER_E_ADMIN_LISTENER: {
+    summary: 'The admin listener cannot start: its port is in use, its host is not this machine, or a host other than loopback has no token.',
+    exitCode: 2,
+  },
   DROVER_E_STARTUP: {
     summary: 'drover startup or unstartup: no init system drover supports, or its unit cannot be written or removed.',
     exitCode: 2,
