@@ -1,6 +1,6 @@
 import { detectCapacity } from '../capacity/index.js';
 import { APP_OPTIONS, displayPath, formatBytes, formatDuration, loadApps, type AppOptions, type OptionSpec } from '../config/index.js';
-import { maskSecrets, maskUrlPassword } from '../config/mask-env.js';
+import { maskApp, maskUrlPassword } from '../config/mask-env.js';
 import { buildAppRequest, type AppFlags } from './app-request.js';
 import { decideWorkers } from './run-command.js';
 
@@ -10,7 +10,7 @@ export async function configCommand(target: string | undefined, flags: AppFlags 
   const loaded = await loadApps(buildAppRequest(target, args, flags));
   const capacity = detectCapacity();
   const apps = loaded.apps.map((app, i) => ({
-    app: maskSecrets(app),
+    app: maskApp(app),
     origins: loaded.origins[i]!,
     workers: decideWorkers(app, loaded.origins[i]!, capacity, flags.instances === undefined),
   }));
@@ -77,6 +77,7 @@ function showValue(value: unknown, spec: OptionSpec): string {
   if (value === undefined) return spec.defaultText ?? '-';
   if (spec.show === 'duration') return ms(Number(value));
   if (spec.show === 'size') return formatBytes(Number(value));
+  if (spec.show === 'secret') return '********';
   return String(value);
 }
 

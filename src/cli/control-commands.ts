@@ -219,6 +219,18 @@ export async function describeCommand(target: string, flags: { json?: boolean })
   return 0;
 }
 
+/**
+ * `drover metrics <app>`: the app's /metrics, in Prometheus' text format, over its
+ * control socket: for whoever has no admin port (or no token) to read it through.
+ */
+export async function metricsCommand(target: string): Promise<number> {
+  // Two apps' texts would declare the same families twice: not one valid exposition.
+  if (target === 'all') throw new InvalidOptionError(['metrics: name one app (each app has its own metrics)']);
+  const [app] = await selectRunningApps(target, notice);
+  process.stdout.write(await callSupervisor(app!.socket, 'GET /metrics', { timeoutMs: 10_000 }));
+  return 0;
+}
+
 /** `drover scale <app> <N|+N|-N>`: add workers at once, or drain the highest slots. */
 export async function scaleCommand(target: string, change: string): Promise<number> {
   const match = /^([+-]?)(\d+)$/.exec(change);

@@ -6,7 +6,7 @@ import { configCommand } from './config-command.js';
 import { initCommand, type InitFlags } from './init-command.js';
 import { logsCommand } from './logs-command.js';
 import { resurrectCommand, saveCommand, startupCommand } from './save-commands.js';
-import { describeCommand, lsCommand, restartCommand, scaleCommand, stopCommand } from './control-commands.js';
+import { describeCommand, lsCommand, metricsCommand, restartCommand, scaleCommand, stopCommand } from './control-commands.js';
 import { sendCommand } from './send-command.js';
 import { addPm2Commands } from './pm2-program.js';
 import { runCommand } from './run-command.js';
@@ -185,6 +185,14 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON for machines')
     .action(async (app: string, flags: { json?: boolean }) => {
       process.exitCode = await describeCommand(app, flags);
+    });
+
+  program
+    .command('metrics')
+    .description("a running app's metrics in Prometheus' text format (drover's own and the app's prom-client metrics, across workers)")
+    .argument('<app>', "an app's name")
+    .action(async (app: string) => {
+      process.exitCode = await metricsCommand(app);
     });
 
   program

@@ -3,6 +3,7 @@ import { loadApps, type AppOptions, type OptionOrigin } from '../config/index.js
 import { InvalidOptionError } from '../errors/index.js';
 import { SOCKET_PATH_MAX, socketPath } from '../home/paths.js';
 import { consoleOutput } from '../log/console-output.js';
+import { adminAccess } from '../admin/access.js';
 import { buildAppRequest, type AppFlags } from './app-request.js';
 import { decideContainerMode } from './container-mode.js';
 import { superviseApps, type SupervisionPlan } from './supervise.js';
@@ -31,6 +32,8 @@ export async function planApps(target: string | undefined, appArgs: string[], fl
         `${app.name}: its control socket ${socket} would be ${Buffer.byteLength(socket)} bytes, more than the ${SOCKET_PATH_MAX} a Unix socket path may have; give the app a shorter name, or set DROVER_HOME to a shorter folder`,
       ]);
     }
+    // A bad admin listener setting is said here, before a background supervisor starts.
+    adminAccess(app);
     const decision = decideWorkers(app, loaded.origins[i]!, capacity, flags.instances === undefined);
     const max = maxWorkers(capacity, app.max_workers);
     if (decision.count > max.limit) {

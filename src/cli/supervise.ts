@@ -1,6 +1,8 @@
 import type { AppOptions } from '../config/app-schema.js';
 import type { Server } from 'node:http';
 import { closeControlApi, serveControlApi, type StartCommand } from '../control/server.js';
+import { adminAccess } from '../admin/access.js';
+import { closeAdmin, describeAdmin, serveAdmin } from '../admin/listener.js';
 import { isDroverError } from '../errors/index.js';
 import { consoleOutput, fileOutput, jsonConsoleLines, onOutputProblem, stampConsoleLines, type Output } from '../log/console-output.js';
 import { entryWarnings } from './entry-warnings.js';
@@ -48,6 +50,8 @@ export async function superviseApps(plan: SupervisionPlan): Promise<number> {
   if (plan.apps.some(({ app }) => app.logs.date_format !== undefined)) stampConsoleLines();
   // In a container, the workers' lines are JSON on stdout: drover's own are too.
   else if (plan.apps.every(({ app }) => app.container && app.logs.json)) jsonConsoleLines();
+  // An admin listener with a bad setting (no token off loopback) stops everything before anything starts.
+  const access = new Map(plan.apps.map(({ app }) => [app.name, adminAccess(app)]));
   const apps = plan.apps.map(({ app, count, reason, heapLimitMb, maxWorkers, maxWorkersReason, command, logFile, containerLine }) => {
     const supervisor = new Supervisor(app, { heapLimitMb, maxWorkers, maxWorkersReason });
     // Every log file opens before any app starts: a bad path stops everything cleanly.
@@ -59,6 +63,7 @@ export async function superviseApps(plan: SupervisionPlan): Promise<number> {
   // Each app's control socket (drover ls / reload / stop); a name already running stops
   // us here, and the sockets opened before it close again: nothing is left running.
   const servers: { server: Server; name: string }[] = [];
+  const adminServers: Server[] = [];
   try {
     for (const { supervisor, command, console } of apps) {
       const name = supervisor.app.name;
@@ -70,9 +75,19 @@ export async function superviseApps(plan: SupervisionPlan): Promise<number> {
         return undefined;
       });
       if (server) servers.push({ server, name });
+      // The admin listener (metrics, probes): a port in use stops us here too.
+      const admin = access.get(name);
+      if (admin) {
+        adminServers.push(await serveAdmin(supervisor, command, admin));
+        console.info(`[drover] ${name}: ${describeAdmin(admin)}`);
+      }
     }
   } catch (error) {
-    await Promise.all([...servers.map(({ server, name }) => closeControlApi(server, name)), ...apps.map(({ supervisor }) => supervisor.output.close())]);
+    await Promise.all([
+      ...servers.map(({ server, name }) => closeControlApi(server, name)),
+      ...adminServers.map(closeAdmin),
+      ...apps.map(({ supervisor }) => supervisor.output.close()),
+    ]);
     throw error;
   }
 

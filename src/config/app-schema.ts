@@ -150,7 +150,7 @@ export function splitArgs(line: string): string[] {
 }
 
 /** How `drover config` and `drover describe` show a value. */
-export type ShowAs = 'duration' | 'size' | 'value';
+export type ShowAs = 'duration' | 'size' | 'value' | 'secret';
 
 /**
  * One app option, declared once: its schema (which also types it), its default, its
@@ -357,6 +357,30 @@ export const APP_OPTIONS = {
     help: 'give each worker --max-old-space-size from the memory limit shared by the workers, unless node args set one',
     show: 'value',
   }),
+  // Observability (src/metrics, src/admin): the admin listener is off unless a port is given.
+  admin_port: option(port, {
+    plain: true,
+    flag: '--admin-port <port>',
+    help: 'serve /metrics, /healthz, /readyz and the control API over HTTP on this port',
+    defaultText: 'off',
+    show: 'value',
+  }),
+  admin_host: option(text('a host name or an IP address'), {
+    plain: true,
+    default: '127.0.0.1',
+    flag: '--admin-host <host>',
+    help: 'where the admin listener binds; anything but loopback needs admin_token (or DROVER_ADMIN_TOKEN)',
+    show: 'value',
+  }),
+  // No flag: a token on the command line shows in `ps`. DROVER_ADMIN_TOKEN is the other way.
+  admin_token: option(z.string(message('expected a string of at least 16 characters')).min(16, 'expected a string of at least 16 characters'), {
+    plain: true,
+    defaultText: 'DROVER_ADMIN_TOKEN, else none',
+    show: 'secret',
+  }),
+  admin_public_probes: option(flag, { plain: true, default: true, show: 'value' }),
+  min_ready: option(positive, { plain: true, default: 1, flag: '--min-ready <n>', help: '/readyz answers 200 while at least this many workers are ready', show: 'value' }),
+  request_metrics: option(flag, { plain: true, default: true, flag: '--no-request-metrics', help: "do not time requests for the request duration histogram", show: 'value' }),
 } satisfies Record<string, OptionSpec>;
 
 type Options = typeof APP_OPTIONS;

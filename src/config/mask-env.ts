@@ -1,3 +1,5 @@
+import type { AppOptions } from './app-schema.js';
+
 const SECRET_NAME = /KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL/i;
 
 /**
@@ -13,7 +15,12 @@ export function maskUrlPassword(text: string): string {
   return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*:)[^@/\s]+@/i, '$1***@');
 }
 
-/** An app's options with their secrets masked: the environment's, and the store's Redis password. */
-export function maskSecrets<A extends { env: Readonly<Record<string, string>>; store: { redis: string; prefix: string } | undefined }>(app: A): A {
-  return { ...app, env: maskEnv(app.env), store: app.store && { ...app.store, redis: maskUrlPassword(app.store.redis) } };
+/** An app's options as drover prints or serves them: secret variables, the store's Redis password and the admin token masked. */
+export function maskApp(app: AppOptions): AppOptions {
+  return {
+    ...app,
+    env: maskEnv(app.env),
+    store: app.store && { ...app.store, redis: maskUrlPassword(app.store.redis) },
+    ...(app.admin_token === undefined ? {} : { admin_token: '********' }),
+  };
 }

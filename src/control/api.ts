@@ -1,6 +1,6 @@
 import type { AppOptions } from '../config/index.js';
 import type { LogFiles } from '../log/app-output.js';
-import type { AppSnapshot, Readiness, ReloadResult, TimelineEvent } from '../supervisor/index.js';
+import type { AppSnapshot, ProbeReadiness, Readiness, ReloadResult, TimelineEvent } from '../supervisor/index.js';
 
 // The control API's routes and what each answers: one place that the supervisor's
 // route table and the CLI's client both type against.
@@ -44,6 +44,11 @@ export interface CommandResponse {
 }
 
 export interface RouteResponses {
+  'GET /healthz': { ok: true; app: string; supervisorPid: number; uptimeMs: number };
+  /** 503 (with this body) when not ready. */
+  'GET /readyz': ProbeReadiness;
+  /** Text, not JSON: the Prometheus text format. */
+  'GET /metrics': string;
   'GET /v1/ping': { ok: true };
   'GET /v1/status': StatusResponse;
   'GET /v1/ready': Readiness;
@@ -68,7 +73,7 @@ export interface WorkerEnvResponse {
   env: Record<string, string>;
 }
 
-/** "GET /v1/status": a route that answers JSON. (GET /v1/logs streams NDJSON instead.) */
+/** "GET /v1/status": a route that answers (JSON, but for GET /metrics; GET /v1/logs streams NDJSON instead). */
 export type RouteKey = keyof RouteResponses;
 
 /** What a refused request answers, with a status of 400 or more. */

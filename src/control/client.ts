@@ -54,7 +54,8 @@ export function callSupervisor<K extends RouteKey>(
         const status = res.statusCode ?? 500;
         let parsed: (T & { error?: string }) | undefined;
         try {
-          parsed = JSON.parse(body) as T & { error?: string };
+          // The one text route (GET /metrics) answers text; errors are JSON everywhere.
+          parsed = (status < 400 && res.headers['content-type']?.startsWith('text/plain') ? body : JSON.parse(body)) as T & { error?: string };
         } catch {
           // Not JSON: an old or foreign server, or cut off.
         }

@@ -1,7 +1,8 @@
 import type http from 'node:http';
 import type { AppOptions } from '../config/index.js';
-import { maskEnv, maskSecrets } from '../config/mask-env.js';
+import { maskApp, maskEnv } from '../config/mask-env.js';
 import { DroverError } from '../errors/index.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../metrics/exposition.js';
 import { parseSignalName } from './signal-name.js';
 import { checkTopic } from '../ipc/values.js';
 import type { Supervisor } from '../supervisor/index.js';
@@ -48,10 +49,43 @@ function json<K extends RouteKey>(
   return { key, exposure, summary, status, handle };
 }
 
+/** An answer that is not the route's JSON with its status: text (/metrics), or a status of its own (/readyz's 503). */
+export class RawReply {
+  constructor(
+    readonly status: number,
+    readonly contentType: string,
+    readonly body: string,
+  ) {}
+}
+
 /** How long GET /v1/ready?wait= may hold a request. */
 const MAX_WAIT_MS = 120_000;
 
 export const ROUTES: readonly Route[] = [
+  // Probes and metrics, at the paths Kubernetes and Prometheus use by default.
+  json('GET /healthz', 'probe', "200 while the supervisor's event loop and control path answer (a liveness probe)", ({ supervisor }) => ({
+    ok: true,
+    app: supervisor.app.name,
+    supervisorPid: process.pid,
+    uptimeMs: Math.round(process.uptime() * 1000),
+  })),
+  {
+    key: 'GET /readyz',
+    exposure: 'probe',
+    summary: '200 while at least min_ready workers are ready; 503 once a stop begins (before any drain) or while too few are; the JSON body says why',
+    status: 200,
+    handle: ({ supervisor }) => {
+      const readiness: RouteResponses['GET /readyz'] = supervisor.probeReadiness();
+      return new RawReply(readiness.ready ? 200 : 503, 'application/json', JSON.stringify(readiness));
+    },
+  },
+  {
+    key: 'GET /metrics',
+    exposure: 'token',
+    summary: "Prometheus text format: drover's own metrics and the app's prom-client metrics aggregated across workers (`drover metrics`)",
+    status: 200,
+    handle: async ({ supervisor }) => new RawReply(200, PROMETHEUS_CONTENT_TYPE, await supervisor.metrics()),
+  },
   json('GET /v1/ping', 'probe', 'whether the supervisor answers', () => ({ ok: true })),
   json('GET /v1/ready', 'probe', "where the app is: starting, up, degraded or stopping; ?wait=ms holds the answer until it is no longer starting", ({ supervisor, query }) =>
     supervisor.readiness(Math.min(MAX_WAIT_MS, Number(query.get('wait') ?? 0) || 0)),
@@ -71,7 +105,7 @@ export const ROUTES: readonly Route[] = [
     socket,
     logFiles: supervisor.output.files(),
     // Secrets stay in the supervisor: values of KEY/SECRET/TOKEN/PASSWORD variables are masked.
-    app: maskSecrets(supervisor.app),
+    app: maskApp(supervisor.app),
     snapshot: supervisor.snapshot(),
     events: supervisor.timeline(),
   })),

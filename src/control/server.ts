@@ -1,24 +1,17 @@
 import { chmodSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { DroverError, isDroverError } from '../errors/index.js';
+import { DroverError } from '../errors/index.js';
 import type { Supervisor } from '../supervisor/index.js';
 import { socketPath, socketsDir, startRecordPath } from '../home/paths.js';
 import { privateDir } from '../home/private-files.js';
 import { removeAppRecord, writeAppRecord, type AppRecord, type StartCommand } from '../home/registry.js';
 import { probe } from './client.js';
-import { ROUTES, type Route } from './routes.js';
+import { controlContext, IDLE_TIMEOUT_MS, routeRequests, SERVER_OPTIONS } from './dispatch.js';
+import { ROUTES } from './routes.js';
 
 // One app's control API (JSON, under /v1) on a Unix socket in $DROVER_HOME, mode 0600
 // so that only its owner (and root) can reach it. The CLI finds supervisors by these
-// sockets; the same routes can be served on TCP later.
-
-/** Only a config update takes a body, and a small one: a request that sends more than this is refused (413). */
-const MAX_BODY_BYTES = 64 * 1024;
-/** A client must send its request head within this, and the whole request within REQUEST_TIMEOUT_MS. */
-const HEADERS_TIMEOUT_MS = 5000;
-const REQUEST_TIMEOUT_MS = 10_000;
-/** A connection that carries nothing for this long is closed (a log stream excepted). */
-const IDLE_TIMEOUT_MS = 30_000;
+// sockets. The TCP admin listener (src/admin) serves the same table, filtered.
 
 export type { StartCommand } from '../home/registry.js';
 
@@ -36,62 +29,9 @@ export async function serveControlApi(supervisor: Supervisor, command: StartComm
     // There was none.
   }
 
-  const routes = new Map(ROUTES.map((route) => [route.key, route]));
-  const startedAt = Date.now();
-  const context = { supervisor, startedAt, socket, command: { name: supervisor.app.name, ...command } };
-  // Responses that stream (the log feed): ended when the supervisor is.
+  // Every route: the socket is the owner's alone (mode 0600).
   const streams = new Set<http.ServerResponse>();
-  const server = http.createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1000 }, (req, res) => {
-    const reply = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    // No route reads a body: one that is large (or of unknown length) is not read at all.
-    const length = Number(req.headers['content-length'] ?? 0);
-    if (length > MAX_BODY_BYTES || req.headers['transfer-encoding'] !== undefined) {
-      res.shouldKeepAlive = false;
-      return reply(413, { error: `request bodies are limited to ${MAX_BODY_BYTES} bytes, with a content-length` });
-    }
-    const url = new URL(req.url ?? '/', 'http://drover');
-    const key = `${req.method} ${url.pathname}`;
-    const route = routes.get(key);
-    if (!route) return reply(404, { error: `no route ${key}` });
-    if (length === 0) return dispatch(route, undefined);
-    // A route that takes a body (a config update) gets it parsed; it is small (see above).
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      let body: unknown;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        return reply(400, { error: 'the request body is not JSON' });
-      }
-      dispatch(route, body);
-    });
-
-    function dispatch(route: Route, body: unknown) {
-      // A reload, restart, scale or update answers when it is done, which may take minutes:
-      // the idle timeout is for silent clients, not for answers on their way.
-      if (req.method === 'POST') req.socket.setTimeout(0);
-      let answer: unknown;
-      try {
-        answer = route.handle({ ...context, query: url.searchParams, body, req, res });
-      } catch (error) {
-        return refuse(error);
-      }
-      if (answer === undefined) {
-        streams.add(res);
-        return void res.on('close', () => streams.delete(res));
-      }
-      void Promise.resolve(answer).then((result) => reply(route.status, result), refuse);
-    }
-
-    // A request drover refuses (a bad scale) is a 400 with its message; anything else is a bug.
-    function refuse(error: unknown) {
-      reply(isDroverError(error) && error.code === 'DROVER_E_INVALID_OPTION' ? 400 : 500, { error: (error as Error).message });
-    }
-  });
+  const server = http.createServer(SERVER_OPTIONS, routeRequests({ routes: ROUTES, context: controlContext(supervisor, command), streams }));
   server.setTimeout(IDLE_TIMEOUT_MS, (connection) => connection.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -95,6 +95,10 @@ export const ERROR_CATALOG = {
     summary: 'drover init: the config file has several apps and --only does not name one; a container runs one app.',
     exitCode: 2,
   },
+  DROVER_E_ADMIN_LISTENER: {
+    summary: 'The admin listener cannot start: its port is in use, its host is not this machine, or a host other than loopback has no token.',
+    exitCode: 2,
+  },
   DROVER_E_STARTUP: {
     summary: 'drover startup or unstartup: no init system drover supports, or its unit cannot be written or removed.',
     exitCode: 2,

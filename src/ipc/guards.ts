@@ -1,4 +1,4 @@
-import { MAX_KEY_BYTES, MAX_TOPIC_LENGTH, MAX_VALUE_BYTES, PROTOCOL_VERSION, type Envelope, type SupervisorMessage, type WorkerMessage } from './messages.js';
+import { MAX_KEY_BYTES, MAX_TOPIC_LENGTH, MAX_VALUE_BYTES, PROTOCOL_VERSION, REQUEST_BUCKETS, type Envelope, type SupervisorMessage, type WorkerMessage } from './messages.js';
 
 // One guard per message type: a message whose envelope or payload does not have the
 // documented shape is dropped (and recorded by the receiver), never dispatched. The
@@ -49,6 +49,38 @@ function badHealth(health: unknown, where: string): string | undefined {
   return undefined;
 }
 
+// counts per bucket (and one above them all), and their sum in seconds; absent with request_metrics off.
+function badDurations(durations: unknown, where: string): string | undefined {
+  if (durations === undefined) return undefined;
+  if (!isObject(durations) || !isNumber(durations.sum) || durations.sum < 0) return `${where} is malformed`;
+  const { counts } = durations;
+  if (!Array.isArray(counts) || counts.length !== REQUEST_BUCKETS.length + 1 || !counts.every((n) => isNumber(n) && n >= 0)) return `${where}.counts is malformed`;
+  return undefined;
+}
+
+const METRIC_TYPES = ['counter', 'gauge', 'histogram', 'summary'];
+/** More than this many of the app's metrics (or values of one) is not a registry, it is a flood. */
+const MAX_APP_METRICS = 100_000;
+
+// The app's prom-client metrics, as getMetricsAsJSON() gives them. A value may be null:
+// NaN and Infinity cross a JSON channel as null (the collector leaves those out).
+function badAppMetrics(metrics: unknown): string | undefined {
+  if (metrics === undefined) return undefined;
+  if (!Array.isArray(metrics) || metrics.length > MAX_APP_METRICS) return 'report.app is malformed';
+  for (const metric of metrics as unknown[]) {
+    if (!isObject(metric) || !isString(metric.name) || !isString(metric.help) || !isString(metric.aggregator)) return 'report.app has a malformed metric';
+    if (!METRIC_TYPES.includes(metric.type as string)) return `report.app: ${metric.name} has an unknown type`;
+    const { values } = metric;
+    if (!Array.isArray(values) || values.length > MAX_APP_METRICS) return `report.app: ${metric.name} has malformed values`;
+    for (const value of values as unknown[]) {
+      if (!isObject(value) || !(isNumber(value.value) || value.value === null) || !isObject(value.labels)) return `report.app: ${metric.name} has a malformed value`;
+      if (value.metricName !== undefined && !isString(value.metricName)) return `report.app: ${metric.name} has a malformed value`;
+      if (!Object.values(value.labels).every((label) => isString(label) || isNumber(label))) return `report.app: ${metric.name} has a malformed label`;
+    }
+  }
+  return undefined;
+}
+
 const WORKER_GUARDS: Record<WorkerMessage['type'], Guard> = {
   online: () => undefined,
   stats: ({ stats }) => {
@@ -56,7 +88,7 @@ const WORKER_GUARDS: Record<WorkerMessage['type'], Guard> = {
     if (figures) return figures;
     const { eventLoopDelay, health } = stats as Fields;
     const delay = notNumbers(eventLoopDelay, ['p50', 'p99', 'max'], 'stats.eventLoopDelay');
-    return delay ?? badHealth(health, 'stats.health');
+    return delay ?? badHealth(health, 'stats.health') ?? badDurations((stats as Fields).requestDurations, 'stats.requestDurations');
   },
   listening: ({ address }) => {
     if (!isObject(address)) return 'address is missing';
@@ -74,6 +106,11 @@ const WORKER_GUARDS: Record<WorkerMessage['type'], Guard> = {
   'bus-listen': ({ topic, on }) => (isTopic(topic) && typeof on === 'boolean' ? undefined : 'topic or on is malformed'),
   'bus-answer': ({ id, ok, data, error }) => (isNumber(id) && (ok === true ? isWireValue(data) : ok === false && isCodedError(error)) ? undefined : 'id, ok, data or error is malformed'),
   store: ({ call }) => (isObject(call) && isString(call.op) && STORE_CALLS[call.op]?.(call) === true ? undefined : `call is malformed (${isObject(call) ? String(call.op) : 'missing'})`),
+  metrics: ({ report }) => {
+    if (!isObject(report) || !isNumber(report.requestsServed)) return 'report is malformed';
+    if (report.appError !== undefined && !isString(report.appError)) return 'report.appError is malformed';
+    return badDurations(report.requestDurations, 'report.requestDurations') ?? badAppMetrics(report.app);
+  },
 };
 
 const SUPERVISOR_GUARDS: Record<SupervisorMessage['type'], Guard> = {
@@ -85,6 +122,7 @@ const SUPERVISOR_GUARDS: Record<SupervisorMessage['type'], Guard> = {
   bus: ({ topic, data, from }) => (isTopic(topic) && isWireValue(data) && isSender(from) ? undefined : 'topic, data or from is malformed'),
   'bus-ask': ({ id, topic, data, from }) => (isNumber(id) && isTopic(topic) && isWireValue(data) && isSender(from) ? undefined : 'id, topic, data or from is malformed'),
   'store-message': ({ channel, data }) => (isTopic(channel) && isWireValue(data) ? undefined : 'channel or data is malformed'),
+  metrics: () => undefined,
 };
 
 /** A message that passed its guard, or why it did not. */

@@ -38,6 +38,8 @@ export interface RuntimeSettings {
   balanced?: boolean;
   /** The worker's slot, where Socket.IO session ids are tagged with it (sticky_key: sid). */
   sidSlot?: number;
+  /** Time every HTTP request for the request duration histogram (request_metrics; on unless false). */
+  requestMetrics?: boolean;
 }
 
 /** An error as it crosses the process boundary. */
@@ -81,6 +83,46 @@ export interface WorkerStats {
   uptimeMs: number;
   /** The app's own health check (drover/worker healthCheck), if it registered one. */
   health: HealthVerdict;
+  /** How long the requests counted in requestsServed took, since the worker started; absent with request_metrics off. */
+  requestDurations?: DurationCounts;
+}
+
+/**
+ * A request duration histogram as counted in a worker since it started: `counts[i]`
+ * requests took at most REQUEST_BUCKETS[i] seconds and more than the bucket before it;
+ * the last count is those above every bucket. `sum` is in seconds.
+ */
+export interface DurationCounts {
+  counts: number[];
+  sum: number;
+}
+
+/**
+ * One metric of the app's own prom-client registry, as `register.getMetricsAsJSON()`
+ * gives it: what prom-client's AggregatorRegistry.aggregate() takes.
+ */
+export interface AppMetric {
+  name: string;
+  help: string;
+  type: string;
+  aggregator: string;
+  values: { value: number; labels: Record<string, string | number>; metricName?: string }[];
+}
+
+/**
+ * The upper bounds, in seconds, of the request duration histogram the runtime keeps
+ * (Prometheus' client libraries' default buckets, which suit web requests).
+ */
+export const REQUEST_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** A worker's counters of the moment: the requests its runtime counted, and the app's own prom-client metrics. */
+export interface MetricsReport {
+  requestsServed: number;
+  requestDurations?: DurationCounts;
+  /** The app's prom-client default registry; absent when the app has not loaded prom-client. */
+  app?: AppMetric[];
+  /** Why the app's metrics could not be read (a collect function threw). */
+  appError?: string;
 }
 
 /** What the app's health check said; undefined: the app registered none. */
@@ -123,7 +165,12 @@ export type WorkerMessage =
   | { type: 'bus-answer'; id: number; ok: true; data: WireValue }
   | { type: 'bus-answer'; id: number; ok: false; error: CodedError }
   /** A store operation (a request): the supervisor answers `result`. */
-  | { type: 'store'; call: StoreCall };
+  | { type: 'store'; call: StoreCall }
+  /**
+   * The answer to `metrics`; also sent unasked once a drain has ended, just before
+   * `drained`, so that the last counts of a worker that leaves are known.
+   */
+  | { type: 'metrics'; report: MetricsReport };
 
 /**
  * A value as it crosses the channel and sits in the embedded store: a safe integer as
@@ -190,7 +237,9 @@ export type SupervisorMessage =
   /** The app's bus: a request for this worker to answer with `bus-answer` and the same `id`. */
   | { type: 'bus-ask'; id: number; topic: string; data: WireValue; from: BusSender }
   /** The store: a message published on a channel this worker subscribed to. */
-  | { type: 'store-message'; channel: string; data: WireValue };
+  | { type: 'store-message'; channel: string; data: WireValue }
+  /** Answer `metrics` with the worker's counters and the app's prom-client metrics (a scrape of /metrics). */
+  | { type: 'metrics' };
 
 /** Who sent a bus message: a worker's slot, the supervisor itself, or the control API (`drover send`). */
 export type BusSender = number | 'supervisor' | 'control';

@@ -75,6 +75,18 @@ export interface Readiness {
   reason?: string;
 }
 
+/** The readiness probe's answer (/readyz). */
+export interface ProbeReadiness {
+  ready: boolean;
+  /** Why, in words: how many workers are ready against min_ready, or since when and why the app is stopping. */
+  reason: string;
+  /** Workers ready and not asked to go (a reload's new ones count once they are up). */
+  readyWorkers: number;
+  minReady: number;
+  /** When the stop began (ms since the epoch), once it has. */
+  stoppingSince?: number;
+}
+
 /** One slot's worker replaced by a reload. */
 export interface ReplacedSlot {
   slot: number;

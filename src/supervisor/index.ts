@@ -5,6 +5,7 @@ export type {
   AppSnapshot,
   CrashDecision,
   Readiness,
+  ProbeReadiness,
   CrashReport,
   ReloadResult,
   RestartReason,

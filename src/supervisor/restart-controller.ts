@@ -20,6 +20,8 @@ export class RestartController {
   readonly #bySlot = new Map<number, number>();
   /** Restarts and replacements, by reason. */
   readonly counts: Record<RestartReason, number> = { crash: 0, unresponsive: 0, 'memory-limit': 0, 'event-loop-delay': 0, 'health-check': 0, requested: 0 };
+  /** The same counts since the supervisor started, which `drover reset` leaves alone: a metric's counter never goes down. */
+  readonly lifetime: Record<RestartReason, number> = { ...this.counts };
   #gaveUp: DroverError | undefined;
   #lastUnrestarted: { code: number | null; signal: string | null } | undefined;
   #lastCause: string | undefined;
@@ -58,6 +60,7 @@ export class RestartController {
 
   count(slot: number, reason: RestartReason): void {
     this.counts[reason] += 1;
+    this.lifetime[reason] += 1;
     this.#bySlot.set(slot, this.restartsOf(slot) + 1);
   }
 

@@ -5,7 +5,7 @@ import type { WorkerStats } from '../ipc/messages.js';
 import { AppOutput } from '../log/app-output.js';
 import type { SupervisorContext } from './context.js';
 import { describeExit } from './describe-exit.js';
-import type { AppSnapshot, Readiness, ReloadResult, SupervisorEvents, SupervisorResult } from './events.js';
+import type { AppSnapshot, ProbeReadiness, Readiness, ReloadResult, SupervisorEvents, SupervisorResult } from './events.js';
 import { HealthMonitor, type ReplaceReason } from './health-monitor.js';
 import { spawnWorker, workerEnv, type Launcher } from './launcher.js';
 import { LifecycleQueue } from './lifecycle-queue.js';
@@ -23,6 +23,7 @@ import { recordTimeline } from './timeline-recorder.js';
 import type { WorkerAddress, WorkerInfo, WorkerView } from './worker-handle.js';
 import { WorkerPool } from './worker-pool.js';
 import type { Triggers } from './triggers/index.js';
+import { MetricsCollector } from '../metrics/collector.js';
 
 /** Settings of a supervisor that come from the machine, not from the app's options. */
 export interface SupervisorOptions {
@@ -53,6 +54,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #restarts: RestartController;
   readonly #reloader: Reloader;
   readonly #health: HealthMonitor;
+  readonly #metrics: MetricsCollector;
   readonly #queue = new LifecycleQueue();
   readonly #timeline = new Timeline();
   readonly #maxWorkers: number;
@@ -60,6 +62,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Slots whose worker was killed before it finished draining, during a stop. */
   readonly #forced = new Set<number>();
   #state: 'idle' | 'running' | 'stopping' | 'finished' = 'idle';
+  /** When and why the stop began: readiness says so from that moment. */
+  #stopping: { at: number; reason: string } | undefined;
   #readyAnnounced = false;
   #address: WorkerAddress | undefined;
   #resolveRun: ((result: SupervisorResult) => void) | undefined;
@@ -110,6 +114,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#restarts = new RestartController(context);
     this.#reloader = new Reloader(context, this.#restarts);
     this.#health = new HealthMonitor(context, (worker, reason, detail) => this.#replace(worker, reason, detail));
+    this.#metrics = new MetricsCollector({
+      app: () => this.#app.name,
+      pool,
+      statsOf: (worker) => this.#health.statsOf(worker),
+      restarts: () => this.#restarts.lifetime,
+      warn: (message) => this.warn(message),
+    });
+    this.on('reload-end', (result) => this.#metrics.countReload(result));
 
     pool.on('spawn', (worker) => this.emit('spawn', worker.info));
     pool.on('listening', (worker, address) => {
@@ -361,6 +373,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   stop(reason = 'stop requested', options: { delay?: boolean } = {}): void {
     if (this.#state === 'stopping' || this.#state === 'finished') return;
     this.#state = 'stopping';
+    this.#stopping = { at: Date.now(), reason };
     // shutdown_delay: readiness is off from now on (readiness() says stopping), but the
     // workers keep serving while load balancers and endpoints stop sending.
     const delay = options.delay === false || this.#pool.liveCount === 0 ? 0 : (this.#app.shutdown_delay ?? 0);
@@ -409,6 +422,29 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     };
     await waitUntil(() => now().state !== 'starting', waitMs);
     return now();
+  }
+
+  /**
+   * The readiness probe's answer: ready while the app runs with at least `min_ready`
+   * workers ready; not ready from the moment a stop begins (SIGTERM, drover stop),
+   * before any worker drains, so that a load balancer stops sending first.
+   */
+  probeReadiness(): ProbeReadiness {
+    const minReady = this.#app.min_ready;
+    const readyWorkers = this.#pool.live().filter((worker) => worker.state === 'ready' && worker.intent === undefined).length;
+    if (this.#stopping) return { ready: false, reason: `stopping since ${new Date(this.#stopping.at).toISOString()}: ${this.#stopping.reason}`, readyWorkers, minReady, stoppingSince: this.#stopping.at };
+    if (this.#state !== 'running') return { ready: false, reason: 'not started yet', readyWorkers, minReady };
+    const ready = readyWorkers >= minReady;
+    const reason = `${readyWorkers} worker(s) ready, ${ready ? 'at least' : 'fewer than'} min_ready ${minReady}`;
+    return { ready, reason, readyWorkers, minReady };
+  }
+
+  /**
+   * The app's metrics in Prometheus' text format: drover's own and the app's
+   * prom-client metrics aggregated across its workers, correct across restarts.
+   */
+  metrics(): Promise<string> {
+    return this.#metrics.scrape();
   }
 
   /** The app's lifecycle events, oldest first (bounded). */
@@ -544,7 +580,7 @@ async function waitUntil(done: () => boolean, timeoutMs: number): Promise<boolea
 }
 
 /** Options fixed for a supervisor's life: they name its files, decide how it starts processes, and whether it balances them itself. */
-const FIXED_OPTIONS = ['name', 'exec_mode', 'interpreter', 'logs', 'pid_file', 'uid', 'gid', 'instance_var', 'stats_interval', 'balance', 'sticky_key', 'reload_strategy', 'store', 'store_file'] as const satisfies readonly (keyof AppOptions)[];
+const FIXED_OPTIONS = ['name', 'exec_mode', 'interpreter', 'logs', 'pid_file', 'uid', 'gid', 'instance_var', 'stats_interval', 'balance', 'sticky_key', 'reload_strategy', 'store', 'store_file', 'admin_port', 'admin_host', 'admin_token', 'admin_public_probes', 'request_metrics'] as const satisfies readonly (keyof AppOptions)[];
 
 function forcedError(slots: number[]): DroverError {
   return new DroverError(

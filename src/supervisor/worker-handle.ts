@@ -151,10 +151,6 @@ export class WorkerHandle implements WorkerView {
     return this.#state !== 'exited';
   }
 
-  get online(): boolean {
-    return this.#online;
-  }
-
   get info(): WorkerInfo {
     return { slot: this.slot, pid: this.pid, state: this.#state, startedAt: this.startedAt };
   }
@@ -193,6 +189,11 @@ export class WorkerHandle implements WorkerView {
     // false only when the channel is closed: the worker cannot hear us, so it cannot drain.
     else if (!this.channel.send(message)) this.kill();
     return true;
+  }
+
+  /** Its runtime listens for drover's messages. */
+  get online(): boolean {
+    return this.#online;
   }
 
   /** The runtime is listening: send what waited for it. */

@@ -8,6 +8,7 @@ import {
   type ConnectionMessage,
   type DrainReport,
   type HealthVerdict,
+  type MetricsReport,
   type SerializedError,
   type StoreCall,
   type SupervisorMessage,
@@ -57,6 +58,8 @@ export interface PoolEvents {
   /** A reload's new worker became its slot's worker. */
   promoted: [worker: WorkerView];
   stats: [worker: WorkerView, stats: WorkerStats];
+  /** A worker's counters and the app's metrics: its answer to a scrape, or its last ones, sent as its drain ended. */
+  metrics: [worker: WorkerView, report: MetricsReport];
   draining: [worker: WorkerView, report: DrainReport];
   drained: [worker: WorkerView, report: DrainReport];
   killed: [worker: WorkerView, report: DrainReport | undefined, why: 'kill_timeout' | 'forced'];
@@ -198,6 +201,8 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
         },
         // A health answer that came after its request gave up: nobody waits for it.
         health: () => undefined,
+        // Sent unasked as a drain ends (a late answer to a scrape counts the same: counts only grow).
+        metrics: (message) => this.emit('metrics', handle, message.report),
         took: (message) => this.emit('took', handle, message.id, message.accepted),
         closed: (message) => this.emit('closed', handle, message.count),
         drained: (message) => {
@@ -351,6 +356,20 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     if (!handle.hasRuntime) return undefined;
     const reply = await handle.channel.request({ type: 'check', timeoutMs }, timeoutMs + CHECK_REPLY_MARGIN_MS);
     return reply.type === 'health' ? reply.health : undefined;
+  }
+
+  /**
+   * Ask a worker for its counters and the app's prom-client metrics (a scrape). The
+   * answer is also emitted as `metrics`. Rejects with a ChannelError when the worker
+   * does not answer in time or is gone; undefined for a program without the runtime.
+   */
+  async requestMetrics(worker: WorkerView, timeoutMs: number): Promise<MetricsReport | undefined> {
+    const handle = this.#own(worker);
+    if (!handle.hasRuntime || !handle.online) return undefined;
+    const reply = await handle.channel.request({ type: 'metrics' }, timeoutMs);
+    if (reply.type !== 'metrics') return undefined;
+    this.emit('metrics', handle, reply.report);
+    return reply.report;
   }
 
   /** Whoever waits for a worker to come up hears that it will not (the app is stopping). */

@@ -7,6 +7,7 @@ import {
   RUNTIME_VARIABLE,
   serializeError,
   type ListenAddress,
+  type MetricsReport,
   type RuntimeSettings,
   type SupervisorMessage,
   type WorkerMessage,
@@ -18,6 +19,8 @@ import { ServerTracker } from './server-tracker.js';
 import { shutDown, type ShutdownOrigin } from './shutdown.js';
 import { startStatsReporter } from './stats-reporter.js';
 import { createIpcLink } from './ipc-link.js';
+import { readAppMetrics } from './app-metrics.js';
+import { RequestDurations } from './request-durations.js';
 
 // The worker runtime: preloaded with `--import` into every worker before the app's own
 // script, which then runs unchanged as the main module (CJS, ESM or TypeScript through
@@ -55,11 +58,20 @@ function startRuntime(settings: RuntimeSettings): void {
     const address = describeAddress(server);
     if (address) channel.send({ type: 'listening', address });
   };
+  if (settings.requestMetrics !== false) tracker.durations = new RequestDurations();
   tracker.install();
 
   const signals = new AppSignals();
   let shutdown: Promise<void> | undefined;
-  const begin = (origin: ShutdownOrigin) => (shutdown ??= shutDown(origin, { tracker, channel, signals, settings }));
+  // The worker's counters and the app's metrics: asked for by a scrape, and sent once
+  // more when a drain ends, so that the supervisor keeps the last counts of a worker that leaves.
+  const metricsReport = async (): Promise<MetricsReport> => ({
+    requestsServed: tracker.requestsServed,
+    ...(tracker.durations ? { requestDurations: tracker.durations.snapshot() } : {}),
+    ...(await readAppMetrics()),
+  });
+  const lastCounts = async () => void channel.send({ type: 'metrics', report: await metricsReport() });
+  const begin = (origin: ShutdownOrigin) => (shutdown ??= shutDown(origin, { tracker, channel, signals, settings, lastCounts }));
 
   const port = {
     send: (message: unknown) => process.send!(message),
@@ -79,6 +91,7 @@ function startRuntime(settings: RuntimeSettings): void {
       bus: (message) => link.receive(message),
       'bus-ask': (message) => link.receive(message),
       'store-message': (message) => link.receive(message),
+      metrics: (message) => void metricsReport().then((report) => channel.send({ type: 'metrics', report }, message.seq)),
     },
     (why) => process.stderr.write(`drover: ignored a malformed message from the supervisor (${why})\n`),
   );

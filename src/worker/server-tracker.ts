@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import net from 'node:net';
+import type { RequestDurations } from './request-durations.js';
 
 // Finds every server the app creates, with no change to the app: `listen()` on any
 // net.Server (http, https, express, fastify all end there) registers the server, and
@@ -12,8 +13,9 @@ import net from 'node:net';
 // app (engine.io's attach() takes every 'request' listener off the server), while a
 // wrapped emit sees every event whenever the app's own listeners were added.
 //
-// Requests cost one counter increment while serving; the per-response bookkeeping a
-// drain needs is attached only once the drain has begun.
+// Requests cost one counter increment while serving, plus the duration histogram's
+// stamp and finish listener (request-durations.ts) unless request_metrics is off; the
+// per-response bookkeeping a drain needs is attached only once the drain has begun.
 
 /** What the tracker knows about one connection. */
 export interface ConnectionState {
@@ -35,6 +37,8 @@ export class ServerTracker {
   readonly servers = new Set<net.Server>();
   readonly connections = new Map<net.Socket, ConnectionState>();
   requestsServed = 0;
+  /** The request duration histogram, unless request_metrics is off. */
+  durations: RequestDurations | undefined;
   draining = false;
   /** Called with the number of listening (or about to listen) servers whenever it changes. */
   onListeningChange: (listening: number) => void = () => undefined;
@@ -131,6 +135,7 @@ export class ServerTracker {
 
   #onRequest(res: ServerResponse): void {
     this.requestsServed += 1;
+    this.durations?.time(res);
     if (this.draining) this.#drainResponse(res);
   }
 

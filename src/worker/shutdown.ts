@@ -29,6 +29,8 @@ export interface ShutdownParts {
   channel: Channel<WorkerMessage, SupervisorMessage>;
   signals: AppSignals;
   settings: RuntimeSettings;
+  /** Send the worker's last counts (requests, the app's metrics) to the supervisor, before `drained`. */
+  lastCounts: () => Promise<void>;
 }
 
 /**
@@ -45,7 +47,7 @@ export interface ShutdownParts {
  *    signal: then, as under plain node, the app decides when to exit, and the
  *    supervisor's kill_timeout bounds it.
  */
-export async function shutDown(origin: ShutdownOrigin, { tracker, channel, signals, settings }: ShutdownParts): Promise<void> {
+export async function shutDown(origin: ShutdownOrigin, { tracker, channel, signals, settings, lastCounts }: ShutdownParts): Promise<void> {
   // PM2's shutdown_with_message: the app hears 'shutdown' as if PM2 had sent it.
   if (origin.by === 'supervisor' && origin.notifyApp) process.emit('message', 'shutdown', undefined);
   // Once the listeners close, nothing of ours keeps the worker alive (the IPC channel
@@ -63,6 +65,8 @@ export async function shutDown(origin: ShutdownOrigin, { tracker, channel, signa
     if (!signals.received) signals.deliverStop(settings.killSignal);
   }
   await Promise.all([drain.done, drain.closed, hooks, answered]);
+  // Every request is answered: these counts are final (the app's metrics are bounded by a timeout).
+  await lastCounts().catch(() => undefined);
   channel.send({ type: 'drained', report: drain.report });
   clearInterval(hold);
   if (signals.handledByApp) {

@@ -45,6 +45,7 @@ export function startStatsReporter(tracker: ServerTracker, intervalMs: number, s
       connections: tracker.connections.size,
       uptimeMs: Date.now() - started,
       health,
+      ...(tracker.durations ? { requestDurations: tracker.durations.snapshot() } : {}),
     });
     lastCpu = process.cpuUsage();
     lastAt = now;

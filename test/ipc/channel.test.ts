@@ -38,13 +38,14 @@ function pair() {
       'bus-listen': () => undefined,
       'bus-answer': () => undefined,
       store: () => undefined,
+      metrics: () => undefined,
     },
     (why) => invalid.push(why),
   );
   const workerEnd = new Channel<WorkerMessage, SupervisorMessage>(
     { send: (message) => void setImmediate(() => supervisorEnd.receive(message as Record<string, unknown>)), connected: true },
     checkSupervisorMessage,
-    { shutdown: () => undefined, ack: () => undefined, check: () => undefined, result: () => undefined, bus: () => undefined, 'bus-ask': () => undefined, 'store-message': () => undefined },
+    { shutdown: () => undefined, ack: () => undefined, check: () => undefined, result: () => undefined, bus: () => undefined, 'bus-ask': () => undefined, 'store-message': () => undefined, metrics: () => undefined },
   );
   const deliver = () => {
     for (const message of toWorker.splice(0)) workerEnd.receive(message as Record<string, unknown>);
@@ -132,5 +133,33 @@ describe('IPC channel', () => {
       const checked = checkWorkerMessage({ ...message, cmd: PROTOCOL_CMD, v: 1, seq: i + 1 });
       assert.equal(checked.ok, true, JSON.stringify(checked));
     }
+  });
+
+  it("checks a worker's counts and the app's metrics before the supervisor aggregates them", () => {
+    const counts = { counts: [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2], sum: 30.5 };
+    const metric = { name: 'orders_total', help: 'h', type: 'counter', aggregator: 'sum', values: [{ value: 3, labels: { kind: 'book' } }] };
+    const check = (message: Record<string, unknown>) => {
+      const checked = checkWorkerMessage({ cmd: PROTOCOL_CMD, v: 1, seq: 1, type: 'metrics', ...message });
+      return checked.ok ? 'ok' : checked.why;
+    };
+    assert.equal(check({ report: { requestsServed: 3, requestDurations: counts, app: [metric] } }), 'ok');
+    // NaN and Infinity cross a JSON channel as null: accepted here, left out when aggregated.
+    assert.equal(check({ report: { requestsServed: 0, app: [{ ...metric, type: 'gauge', values: [{ value: null, labels: {} }] }] } }), 'ok');
+    assert.equal(check({ report: { requestsServed: 0, appError: 'collect threw' } }), 'ok');
+    assert.equal(check({}), 'metrics: report is malformed');
+    assert.equal(check({ report: { requestsServed: '3' } }), 'metrics: report is malformed');
+    assert.equal(check({ report: { requestsServed: 3, requestDurations: { counts: [1, 2], sum: 1 } } }), 'metrics: report.requestDurations.counts is malformed');
+    assert.equal(check({ report: { requestsServed: 3, requestDurations: { ...counts, sum: -1 } } }), 'metrics: report.requestDurations is malformed');
+    assert.equal(check({ report: { requestsServed: 3, app: {} } }), 'metrics: report.app is malformed');
+    assert.equal(check({ report: { requestsServed: 3, app: [{ ...metric, type: 'untyped' }] } }), 'metrics: report.app: orders_total has an unknown type');
+    assert.equal(check({ report: { requestsServed: 3, app: [{ ...metric, values: [{ value: '3', labels: {} }] }] } }), 'metrics: report.app: orders_total has a malformed value');
+    assert.equal(check({ report: { requestsServed: 3, app: [{ ...metric, values: [{ value: 3, labels: { kind: {} } }] }] } }), 'metrics: report.app: orders_total has a malformed label');
+    assert.equal(check({ report: { requestsServed: 3, app: [{ name: 1 }] } }), 'metrics: report.app has a malformed metric');
+    assert.equal(check({ report: { requestsServed: 3, appError: 5 } }), 'metrics: report.appError is malformed');
+    const stats = { rss: 1, heapUsed: 1, heapTotal: 1, cpuPercent: 0, eventLoopDelay: { p50: 0, p99: 0, max: 0 }, requestsServed: 0, requestsInFlight: 0, connections: 0, uptimeMs: 1 };
+    const statsWith = (requestDurations: unknown) => checkWorkerMessage({ cmd: PROTOCOL_CMD, v: 1, seq: 1, type: 'stats', stats: { ...stats, requestDurations } });
+    assert.equal(statsWith(counts).ok, true);
+    assert.deepEqual(statsWith({ counts: 'many', sum: 0 }), { ok: false, why: 'stats: stats.requestDurations.counts is malformed' });
+    assert.equal(checkSupervisorMessage({ cmd: PROTOCOL_CMD, v: 1, seq: 1, type: 'metrics' }).ok, true);
   });
 });
