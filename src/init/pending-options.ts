@@ -1,19 +1,13 @@
 import { CONTAINER_SHUTDOWN_DELAY_MS } from '../capacity/index.js';
 import type { AppOptions } from '../config/index.js';
 
-// PENDING OPTIONS. The generated files depend on options that other work adds to
-// APP_OPTIONS: `admin_port` / `admin_host` (issue 15, the admin listener with /healthz
-// and /readyz), `container` and `shutdown_delay` (issue 16, container mode) and
-// `store: { redis }` (issue 14, the shared store). Until an option is declared there,
-// the config loader rejects it, so these readers return the documented default; once
-// it lands, the same readers see the value the app's config gives. Each default below
-// is the one its issue documents; change it here, in one place, if the option lands
-// with another.
+// The run-time options the generated files depend on: the admin listener (`admin_port`,
+// `admin_host`: the probes), container mode (`container`, `shutdown_delay`: the grace
+// period) and the store on Redis (`store.redis`: a Redis service). Where the app's
+// config leaves one unset, the generated command line sets what a container needs.
 
 /** The admin listener's port in generated files when the config sets none (the admin listener is off by default). */
 export const DEFAULT_ADMIN_PORT = 9100;
-/** admin_host's documented default: probes from outside the container need 0.0.0.0. */
-export const DEFAULT_ADMIN_HOST = '127.0.0.1';
 export { CONTAINER_SHUTDOWN_DELAY_MS };
 
 /** The flags `drover run` takes for them (the option names, as every app option's flag is spelled). */
@@ -38,22 +32,15 @@ export interface PendingOptions {
   readonly redisUrl: string | undefined;
 }
 
-/** Read the pending options from an app's resolved options, where they are present. */
+/** Read those options from an app's resolved options, with what a container needs where they are unset. */
 export function readPendingOptions(app: AppOptions): PendingOptions {
-  const raw = app as unknown as Record<string, unknown>;
-  const adminPort = typeof raw.admin_port === 'number' ? raw.admin_port : undefined;
-  const adminHost = typeof raw.admin_host === 'string' ? raw.admin_host : DEFAULT_ADMIN_HOST;
-  const container = app.container;
-  const shutdownDelaySet = app.shutdown_delay !== undefined;
-  const store = raw.store;
-  const redis = typeof store === 'object' && store !== null ? (store as Record<string, unknown>).redis : undefined;
   return {
-    adminPort,
-    adminHost,
-    container,
-    // Outside container mode drover does not wait (issue 16); the generated files run it in container mode.
-    shutdownDelayMs: app.shutdown_delay ?? (container === false ? 0 : CONTAINER_SHUTDOWN_DELAY_MS),
-    shutdownDelaySet,
-    redisUrl: typeof redis === 'string' ? redis : undefined,
+    adminPort: app.admin_port,
+    adminHost: app.admin_host,
+    container: app.container,
+    // The generated files run drover in container mode, unless the config says container: false.
+    shutdownDelayMs: app.shutdown_delay ?? (app.container === false ? 0 : CONTAINER_SHUTDOWN_DELAY_MS),
+    shutdownDelaySet: app.shutdown_delay !== undefined,
+    redisUrl: app.store?.redis,
   };
 }
