@@ -41,8 +41,8 @@ describe('drover init: bad input', () => {
     const k8s = await runInit(dir, ['k8s', '--grace', '10s']);
     assert.equal(k8s.code, 0);
     assert.equal(
-      k8s.stderr,
-      'warning: --grace (terminationGracePeriodSeconds) 10 s is shorter than drover needs to stop (shutdown_delay 5 s + kill_timeout 20 s + 5 s margin = 30 s): workers still draining then are killed with their requests; give at least 30 s\n',
+      k8s.stderr.split('\n')[0],
+      'warning: --grace (terminationGracePeriodSeconds) 10 s is shorter than drover needs to stop (shutdown_delay 5 s + kill_timeout 20 s + 5 s margin = 30 s): workers still draining then are killed with their requests; give at least 30 s',
     );
     assert.match(k8s.stdout, /terminationGracePeriodSeconds 10\n/);
     const compose = await runInit(dir, ['compose', '--grace', '25']);

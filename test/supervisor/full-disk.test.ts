@@ -69,6 +69,8 @@ it("the supervisor's own output failing (stdout on a full disk) stops nothing, a
   try {
     const failing = await waitForWarning('no-stdout', /^cannot write the supervisor's stdout \(ENOSPC\); its lines are dropped until it can be written again$/);
     assert.equal(failing.length, 1);
+    // The warning comes with drover's first line, which may be before the worker listens.
+    await waitForEvents('no-stdout', 'listening', /listening on/);
     assert.equal((await get(`http://127.0.0.1:${port}/`)).status, 200);
     drover.kill('SIGTERM');
     assert.equal(await exited, 0, stderr);
