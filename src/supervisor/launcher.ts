@@ -31,7 +31,14 @@ export interface Launcher {
 /** What the worker runtime is told: how often to report, and how it stops. */
 function runtimeSettings(app: AppOptions, slot: number): RuntimeSettings {
   const sid = app.balance === 'sticky' && app.sticky_key === 'sid';
-  return { statsInterval: app.stats_interval, killTimeout: app.kill_timeout, killSignal: app.kill_signal, balanced: app.balance !== 'round-robin', ...(sid ? { sidSlot: slot } : {}) };
+  return {
+    statsInterval: app.stats_interval,
+    killTimeout: app.kill_timeout,
+    killSignal: app.kill_signal,
+    balanced: app.balance !== 'round-robin',
+    ...(sid ? { sidSlot: slot } : {}),
+    ...(app.ws_close_window !== undefined ? { wsCloseWindow: app.ws_close_window } : {}),
+  };
 }
 
 /**
