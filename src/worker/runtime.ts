@@ -70,7 +70,7 @@ function startRuntime(settings: RuntimeSettings): void {
     checkSupervisorMessage,
     {
       ack: () => undefined,
-      shutdown: (message) => void begin({ by: 'supervisor', notifyApp: message.notifyApp }),
+      shutdown: (message) => void begin({ by: 'supervisor', reason: message.reason, notifyApp: message.notifyApp }),
     },
     (why) => process.stderr.write(`drover: ignored a malformed message from the supervisor (${why})\n`),
   );
