@@ -25,7 +25,7 @@ export interface ClosePlan {
  * The window opens at `startMs` and lasts `windowMs` (ws_close_window; by default half
  * of kill_timeout), but closes no later than three quarters of kill_timeout, and no
  * connection closed here outlives seven eighths of it: a client that never answers (a
- * phone gone away) then costs the worker its clean exit, not a SIGKILL.
+ * phone gone away) is cut, so that the worker still exits by itself, not by SIGKILL.
  */
 export function planCloses(startMs: number, windowMs: number | undefined, killTimeoutMs: number): ClosePlan {
   const endMs = Math.max(startMs, Math.min(startMs + (windowMs ?? killTimeoutMs / 2), (killTimeoutMs * 3) / 4));
