@@ -24,14 +24,17 @@ export async function freePort() {
   return port;
 }
 
-/** Start `node <args>` in its own process group; resolves once GET / answers, with the time that took. */
-export async function startServer(args, port) {
+/**
+ * Start `node <args>` in its own process group; resolves once GET / answers, with the
+ * time that took. With `pipeStdout`, the server's stdout is `child.stdout` to read.
+ */
+export async function startServer(args, port, { pipeStdout = false } = {}) {
   const started = performance.now();
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     // A home of the bench's own, so that nothing is left in the user's ~/.drover.
     env: { ...process.env, DROVER_HOME: BENCH_HOME, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', pipeStdout ? 'pipe' : 'ignore', 'inherit'],
     detached: true,
   });
   for (;;) {

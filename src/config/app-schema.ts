@@ -238,6 +238,14 @@ export const APP_OPTIONS = {
     defaultText: 'SIGTERM, or SIGINT if it listens only for that',
     show: 'value',
   }),
+  // A drain's clean WebSocket closes, spread over this long (src/worker/websocket-drain.ts).
+  ws_close_window: option(duration('"2s"'), {
+    plain: true,
+    flag: '--ws-close-window <ms>',
+    help: 'a draining worker closes the WebSockets the app left open spread over this long, so that clients do not all reconnect at once',
+    defaultText: 'half of kill_timeout',
+    show: 'duration',
+  }),
   listen_timeout: option(duration('"3s"'), { plain: true, default: 3000, flag: '--listen-timeout <ms>', help: 'warn when a worker is not listening after this long', show: 'duration' }),
   // How new connections are spread over the workers (cluster mode). round-robin is
   // node:cluster's own path; the others are the supervisor's balancer (src/balancer).

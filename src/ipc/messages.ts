@@ -27,7 +27,10 @@ export const RUNTIME_VARIABLE = 'DROVER_RUNTIME';
 export interface RuntimeSettings {
   /** How often to report figures (the heartbeat), ms; 0 turns reports off. */
   statsInterval: number;
-  /** The app's kill_timeout: how long a worker whose supervisor is gone may drain. */
+  /**
+   * The app's kill_timeout: how long a worker whose supervisor is gone may drain, and
+   * what its WebSocket closes must finish well before.
+   */
   killTimeout: number;
   /** The signal the app hears when drover stops it (kill_signal); undefined: the one it listens for. */
   killSignal: string | undefined;
@@ -40,6 +43,8 @@ export interface RuntimeSettings {
   sidSlot?: number;
   /** Time every HTTP request for the request duration histogram (request_metrics; on unless false). */
   requestMetrics?: boolean;
+  /** ws_close_window: how long a drain spreads its WebSocket closes over, ms; undefined: half of killTimeout. */
+  wsCloseWindow?: number;
 }
 
 /** An error as it crosses the process boundary. */
@@ -215,13 +220,16 @@ export interface ConnectionMessage {
   head?: string;
 }
 
+/** What a drain is for, as the worker is told. */
+export type DrainReason = 'stop' | 'reload' | 'scale' | 'restart';
+
 export type SupervisorMessage =
   /**
    * Stop accepting connections, finish what is in flight, then exit. With
    * `notifyApp` the app also receives the message 'shutdown' (PM2's
-   * shutdown_with_message).
+   * shutdown_with_message). The reason picks the close code WebSocket clients get.
    */
-  | { type: 'shutdown'; reason: 'stop' | 'reload' | 'scale' | 'restart'; notifyApp: boolean }
+  | { type: 'shutdown'; reason: DrainReason; notifyApp: boolean }
   /** The answer to a request (its `seq` in `ack`). */
   | { type: 'ack' }
   /**

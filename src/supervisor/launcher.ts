@@ -32,7 +32,15 @@ export interface Launcher {
 /** What the worker runtime is told: how often to report, and how it stops. */
 function runtimeSettings(app: AppOptions, slot: number): RuntimeSettings {
   const sid = app.balance === 'sticky' && app.sticky_key === 'sid';
-  return { statsInterval: app.stats_interval, killTimeout: app.kill_timeout, killSignal: app.kill_signal, balanced: balancedBySupervisor(app), ...(sid ? { sidSlot: slot } : {}), ...(app.request_metrics ? {} : { requestMetrics: false }) };
+  return {
+    statsInterval: app.stats_interval,
+    killTimeout: app.kill_timeout,
+    killSignal: app.kill_signal,
+    balanced: balancedBySupervisor(app),
+    ...(sid ? { sidSlot: slot } : {}),
+    ...(app.ws_close_window !== undefined ? { wsCloseWindow: app.ws_close_window } : {}),
+    ...(app.request_metrics ? {} : { requestMetrics: false }),
+  };
 }
 
 /**

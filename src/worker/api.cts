@@ -36,8 +36,9 @@ export function ready(): void {
 }
 
 /**
- * Run `hook` when this worker begins to drain (stop, reload, scale down): close
- * WebSockets and other long-lived connections, stop background jobs, release pools.
+ * Run `hook` when this worker begins to drain (stop, reload, scale down): stop
+ * background jobs, release pools, close long-lived connections (drover closes the
+ * WebSockets left open, spread out, once the app has heard its stop signal).
  * In-flight requests may still be finishing; the worker exits once every hook has
  * settled and every connection has closed, or at kill_timeout.
  */

@@ -22,7 +22,8 @@ export interface Drain {
  * (also with `Connection: close`), and close a connection only after it has been idle
  * for the grace. Upgraded (WebSocket) and raw TCP connections belong to the app: they
  * end when the app ends them (its onShutdown hooks, its SIGTERM handler), or at the
- * supervisor's kill_timeout.
+ * supervisor's kill_timeout; the shutdown sequence then closes the WebSockets still
+ * open, spread out (websocket-drain.ts).
  */
 export function drainServers(tracker: ServerTracker, idleGraceMs = IDLE_GRACE_MS): Drain {
   const report: DrainReport = {

@@ -84,7 +84,7 @@ function startRuntime(settings: RuntimeSettings): void {
     checkSupervisorMessage,
     {
       ack: () => undefined,
-      shutdown: (message) => void begin({ by: 'supervisor', notifyApp: message.notifyApp }),
+      shutdown: (message) => void begin({ by: 'supervisor', reason: message.reason, notifyApp: message.notifyApp }),
       check: (message) => void runHealthCheck(message.timeoutMs).then((health) => channel.send({ type: 'health', health }, message.seq)),
       // A result that comes after its request timed out: nobody waits for it.
       result: () => undefined,

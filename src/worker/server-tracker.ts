@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import net from 'node:net';
 import type { RequestDurations } from './request-durations.js';
 
@@ -24,6 +24,8 @@ export interface ConnectionState {
   readonly http: boolean;
   /** Handed over to the app by an HTTP upgrade (WebSocket): the app owns it now. */
   upgraded: boolean;
+  /** Upgraded to WebSocket (`Upgrade: websocket`): a drain closes it if the app does not. */
+  webSocket: boolean;
   idleTimer: NodeJS.Timeout | undefined;
 }
 
@@ -84,7 +86,7 @@ export class ServerTracker {
       const args = arguments;
       if (event === 'request') tracker.#onRequest(args[2] as ServerResponse);
       else if (event === connectionEvent) tracker.#onConnection(args[1] as net.Socket, http);
-      else if (event === 'upgrade') tracker.#onUpgrade(args[2] as net.Socket);
+      else if (event === 'upgrade') tracker.#onUpgrade(args[1] as IncomingMessage, args[2] as net.Socket);
       // The prototype's emit, looked up now: instrumentation that patches it later still runs.
       return Reflect.apply(ownEmit ?? (Object.getPrototypeOf(this) as { emit: Emit }).emit, this, args) as boolean;
     } as Emit;
@@ -122,7 +124,7 @@ export class ServerTracker {
   }
 
   #onConnection(socket: net.Socket, http: boolean): void {
-    const state: ConnectionState = { socket, http, upgraded: false, idleTimer: undefined };
+    const state: ConnectionState = { socket, http, upgraded: false, webSocket: false, idleTimer: undefined };
     this.connections.set(socket, state);
     socket.once('close', () => {
       clearTimeout(state.idleTimer);
@@ -139,10 +141,11 @@ export class ServerTracker {
     if (this.draining) this.#drainResponse(res);
   }
 
-  #onUpgrade(socket: net.Socket): void {
+  #onUpgrade(req: IncomingMessage, socket: net.Socket): void {
     const state = this.connections.get(socket);
     if (!state) return;
     state.upgraded = true;
+    state.webSocket = req.headers.upgrade?.toLowerCase() === 'websocket';
     clearTimeout(state.idleTimer);
     this.#onChange?.();
   }

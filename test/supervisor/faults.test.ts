@@ -208,7 +208,7 @@ describe('supervisor faults', () => {
       env: { PORT: String(port) },
     });
     await drover.waitUntilListening();
-    // An open WebSocket keeps the drain going until kill_timeout.
+    // An open WebSocket keeps the drain going until drover closes it (ws_close_window).
     const socket = new WebSocket(`ws://127.0.0.1:${port}/`);
     await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
     const stopping = runDrover(['stop', 'stuck']);

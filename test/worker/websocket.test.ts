@@ -8,7 +8,8 @@ import { freePort, get } from '../helpers/http.js';
 import { connected } from '../helpers/socketio.js';
 
 // WebSocket servers as their users write them, under drover: the `ws` package and
-// Socket.IO, attached before or after listen(), through a reload and a stop.
+// Socket.IO, attached before or after listen(), through a reload and a stop. How a
+// drain closes their clients: websocket-closes.test.ts.
 
 const framework = (name: string) => `${ROOT}test/fixtures/frameworks/${name}`;
 
@@ -136,13 +137,15 @@ describe('WebSocket servers', () => {
     assert.equal((await drover.exited).code, 0);
   });
 
-  it('ws attached before listen(): a message answered 2 s into a reload drain still reaches the client', async () => {
+  it("ws attached before listen(): a message answered 2 s into a reload drain still reaches the client, before drover's clean close", async () => {
     const port = await freePort();
-    const drover = new DroverProcess(['run', framework('ws-slow-reply.cjs'), '-i', '1', '--name', 'ws', '--kill-timeout', '4000'], {
+    // One connection closes in the middle of its window: 3 s after the drain opens it.
+    const drover = new DroverProcess(['run', framework('ws-slow-reply.cjs'), '-i', '1', '--name', 'ws', '--kill-timeout', '8000', '--ws-close-window', '6000'], {
       env: { PORT: String(port) },
     });
     await drover.waitUntilListening(15_000);
     const socket = await openSocket(`ws://127.0.0.1:${port}/`);
+    const closed = new Promise<number>((resolve) => socket.once('close', resolve));
     let closeCode: number | undefined;
     socket.on('close', (code) => (closeCode = code));
     drover.signal('SIGUSR2');
@@ -150,10 +153,10 @@ describe('WebSocket servers', () => {
     const answer = nextMessage(socket);
     socket.send('slow');
     assert.match(await answer, /^slow answer from \d+$/);
-    assert.equal(closeCode, undefined, 'the upgraded connection was not cut by the drain');
-    // Still open: the app owns it until kill_timeout.
+    assert.equal(closeCode, undefined, 'the upgraded connection was not cut when the drain began');
+    // Then the connection the app left open gets drover's clean close: Service Restart.
+    assert.equal(await closed, 1012);
     await drover.waitForOutput(/reload done/, 5000);
-    socket.close();
     drover.signal('SIGTERM');
     await drover.exited;
   });
