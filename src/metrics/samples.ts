@@ -1,7 +1,7 @@
 import { REQUEST_BUCKETS, type DurationCounts, type WorkerStats } from '../ipc/messages.js';
 
 // What the dashboard draws: one sample per worker per stats report, kept for the last
-// 15 minutes in a ring of fixed size, so that a page opened now shows the recent past.
+// 15 minutes (SAMPLE_LIMIT at most), so that a page opened now shows the recent past.
 
 /** One worker's figures over its last stats interval. */
 export interface WorkerSample {
@@ -40,15 +40,17 @@ interface Previous {
  * new process in a slot starts its counts from 0).
  */
 export class SampleHistory<W extends { slot: number; pid: number }> {
-  readonly #ring: (WorkerSample | undefined)[];
+  // Oldest first from #head; the slots before it are dropped samples, cut off now and
+  // then (amortized O(1) a sample). An idle supervisor holds none.
+  #items: (WorkerSample | undefined)[] = [];
   #head = 0;
-  #size = 0;
+  readonly #limit: number;
   readonly #previous = new Map<W, Previous>();
   readonly #followers = new Set<(sample: WorkerSample) => void>();
   readonly #windowMs: number;
 
   constructor(limit = SAMPLE_LIMIT, windowMs = SAMPLE_WINDOW_MS) {
-    this.#ring = new Array<WorkerSample | undefined>(limit);
+    this.#limit = limit;
     this.#windowMs = windowMs;
   }
 
@@ -81,9 +83,7 @@ export class SampleHistory<W extends { slot: number; pid: number }> {
   /** The samples kept, oldest first, none older than the window. */
   list(now = Date.now()): WorkerSample[] {
     this.#prune(now);
-    const out: WorkerSample[] = [];
-    for (let i = 0; i < this.#size; i++) out.push(this.#ring[(this.#head + i) % this.#ring.length]!);
-    return out;
+    return this.#items.slice(this.#head) as WorkerSample[];
   }
 
   /** Call `follower` with every new sample until the returned function is called. */
@@ -98,19 +98,20 @@ export class SampleHistory<W extends { slot: number; pid: number }> {
   }
 
   #push(sample: WorkerSample): void {
-    const capacity = this.#ring.length;
-    this.#ring[(this.#head + this.#size) % capacity] = sample;
-    if (this.#size < capacity) this.#size += 1;
-    else this.#head = (this.#head + 1) % capacity;
+    this.#items.push(sample);
     this.#prune(sample.at);
   }
 
-  // Samples come in time order: the old ones are at the head.
+  // Samples come in time order: the old ones are at the head. Past the limit, the oldest go too.
   #prune(now: number): void {
-    while (this.#size > 0 && this.#ring[this.#head]!.at < now - this.#windowMs) {
-      this.#ring[this.#head] = undefined;
-      this.#head = (this.#head + 1) % this.#ring.length;
-      this.#size -= 1;
+    const items = this.#items;
+    while (this.#head < items.length && (items.length - this.#head > this.#limit || items[this.#head]!.at < now - this.#windowMs)) {
+      items[this.#head] = undefined;
+      this.#head += 1;
+    }
+    if (this.#head > 64 && this.#head * 2 > items.length) {
+      this.#items = items.slice(this.#head);
+      this.#head = 0;
     }
   }
 }
