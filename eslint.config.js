@@ -1,5 +1,5 @@
 // Lint the TypeScript sources and tests with the recommended rules; JS examples and
-// bench scripts get the plain JavaScript rules.
+// bench scripts get the plain JavaScript rules, the dashboard's page script a browser's globals.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
@@ -10,6 +10,11 @@ export default tseslint.config(
   {
     files: ['**/*.{js,cjs,mjs}'],
     languageOptions: { globals: { ...globals.node } },
+  },
+  // The dashboard's page script runs in a browser, with uPlot loaded before it.
+  {
+    files: ['dashboard/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { ...globals.browser, uPlot: 'readonly' } },
   },
   {
     files: ['**/*.ts'],

@@ -54,7 +54,35 @@ export function isLoopback(host: string): boolean {
 /** Whether an Authorization header carries the token, compared in constant time (digests of equal length). */
 export function hasToken(authorization: string | undefined, tokenDigest: Buffer): boolean {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-  return match !== null && timingSafeEqual(digest(match[1]!), tokenDigest);
+  return match !== null && tokenMatches(match[1]!, tokenDigest);
+}
+
+/** Whether `token` is the admin token, compared in constant time (digests of equal length). */
+export function tokenMatches(token: string, tokenDigest: Buffer): boolean {
+  return timingSafeEqual(digest(token), tokenDigest);
+}
+
+/**
+ * The cookie that carries the token for a browser (the dashboard), named after the
+ * port: cookies are not kept apart by port, and each app's listener has its own token.
+ */
+export const tokenCookieName = (port: number) => `drover_token_${port}`;
+
+/** Whether a Cookie header carries the token in the cookie `name`, compared in constant time. */
+export function hasCookieToken(cookie: string | undefined, name: string, tokenDigest: Buffer): boolean {
+  for (const pair of (cookie ?? '').split(';')) {
+    const at = pair.indexOf('=');
+    if (at > 0 && pair.slice(0, at).trim() === name) {
+      let value = pair.slice(at + 1).trim();
+      try {
+        value = decodeURIComponent(value);
+      } catch {
+        return false;
+      }
+      return tokenMatches(value, tokenDigest);
+    }
+  }
+  return false;
 }
 
 const digest = (token: string) => createHash('sha256').update(token, 'utf8').digest();

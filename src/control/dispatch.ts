@@ -100,7 +100,7 @@ export function routeRequests({ routes, context, streams, admit }: DispatchOptio
       }
       void Promise.resolve(answer).then((result) => {
         if (!(result instanceof RawReply)) return reply(route.status, result);
-        res.writeHead(result.status, { 'content-type': result.contentType });
+        res.writeHead(result.status, { ...result.headers, 'content-type': result.contentType });
         res.end(result.body);
       }, refuse);
     }

@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import { DASHBOARD_FILES, DASHBOARD_HEADERS, dashboardFile, streamLive } from '../admin/dashboard.js';
 import type { AppOptions } from '../config/index.js';
 import { maskApp, maskEnv } from '../config/mask-env.js';
 import { DroverError } from '../errors/index.js';
@@ -55,6 +56,7 @@ export class RawReply {
     readonly status: number,
     readonly contentType: string,
     readonly body: string,
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {}
 }
 
@@ -85,6 +87,29 @@ export const ROUTES: readonly Route[] = [
     summary: "Prometheus text format: drover's own metrics and the app's prom-client metrics aggregated across workers (`drover metrics`)",
     status: 200,
     handle: async ({ supervisor }) => new RawReply(200, PROMETHEUS_CONTENT_TYPE, await supervisor.metrics()),
+  },
+  // The web dashboard (src/admin/dashboard.ts): the page, its files, and its live feed.
+  ...Object.keys(DASHBOARD_FILES).map(
+    (path): Route => ({
+      key: `GET ${path}`,
+      exposure: 'token',
+      summary: path === '/' ? 'the web dashboard: per-worker charts of the last 15 minutes and the timeline, live' : "a file of the dashboard's page",
+      status: 200,
+      handle: () => {
+        const file = dashboardFile(path);
+        return new RawReply(200, file.contentType, file.body, DASHBOARD_HEADERS);
+      },
+    }),
+  ),
+  {
+    key: 'GET /v1/events',
+    exposure: 'token',
+    summary: "the dashboard's live feed, as Server-Sent Events: the last 15 minutes' samples and timeline first, then each as it comes",
+    status: 200,
+    handle: ({ supervisor, req, res }) => {
+      streamLive(supervisor, req, res);
+      return undefined;
+    },
   },
   json('GET /v1/ping', 'probe', 'whether the supervisor answers', () => ({ ok: true })),
   json('GET /v1/ready', 'probe', "where the app is: starting, up, degraded or stopping; ?wait=ms holds the answer until it is no longer starting", ({ supervisor, query }) =>

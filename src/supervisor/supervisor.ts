@@ -24,6 +24,8 @@ import type { WorkerAddress, WorkerInfo, WorkerView } from './worker-handle.js';
 import { WorkerPool } from './worker-pool.js';
 import type { Triggers } from './triggers/index.js';
 import { MetricsCollector } from '../metrics/collector.js';
+import { SampleHistory, type WorkerSample } from '../metrics/samples.js';
+import type { TimelineEvent } from './timeline.js';
 
 /** Settings of a supervisor that come from the machine, not from the app's options. */
 export interface SupervisorOptions {
@@ -57,6 +59,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #metrics: MetricsCollector;
   readonly #queue = new LifecycleQueue();
   readonly #timeline = new Timeline();
+  /** The dashboard's last 15 minutes of per-worker figures (bounded: see samples.ts). */
+  readonly #samples = new SampleHistory<WorkerView>();
   readonly #maxWorkers: number;
   readonly #maxWorkersReason: string;
   /** Slots whose worker was killed before it finished draining, during a stop. */
@@ -122,6 +126,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       warn: (message) => this.warn(message),
     });
     this.on('reload-end', (result) => this.#metrics.countReload(result));
+    pool.on('stats', (worker, stats) => this.#samples.add(worker, stats));
+    pool.on('exit', (worker) => this.#samples.forget(worker));
 
     pool.on('spawn', (worker) => this.emit('spawn', worker.info));
     pool.on('listening', (worker, address) => {
@@ -450,6 +456,32 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** The app's lifecycle events, oldest first (bounded). */
   timeline() {
     return this.#timeline.list();
+  }
+
+  /**
+   * What the dashboard shows: the samples and timeline events of the last 15 minutes,
+   * and `follow` to hear of new ones as they come (returns the function that stops it).
+   */
+  get live(): {
+    samples(): WorkerSample[];
+    events(since: number): TimelineEvent[];
+    follow(onSample: (sample: WorkerSample) => void, onEvent: (event: TimelineEvent) => void): () => void;
+    /** How many follow now (open dashboard feeds). */
+    followers(): number;
+  } {
+    return {
+      samples: () => this.#samples.list(),
+      followers: () => this.#samples.followers,
+      events: (since) => this.#timeline.list().filter((event) => event.at >= since),
+      follow: (onSample, onEvent) => {
+        const unfollowSamples = this.#samples.follow(onSample);
+        const unfollowEvents = this.#timeline.follow(onEvent);
+        return () => {
+          unfollowSamples();
+          unfollowEvents();
+        };
+      },
+    };
   }
 
   /** Each worker's state and latest figures, and the app's totals and restart counts. */

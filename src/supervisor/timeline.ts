@@ -39,6 +39,7 @@ export const TIMELINE_LIMIT = 500;
 export class Timeline {
   readonly #events: TimelineEvent[] = [];
   readonly #limit: number;
+  readonly #followers = new Set<(event: TimelineEvent) => void>();
 
   constructor(limit = TIMELINE_LIMIT) {
     this.#limit = limit;
@@ -48,7 +49,14 @@ export class Timeline {
     const entry = { at: Date.now(), ...event };
     this.#events.push(entry);
     if (this.#events.length > this.#limit) this.#events.shift();
+    for (const follower of this.#followers) follower(entry);
     return entry;
+  }
+
+  /** Call `follower` with every new event until the returned function is called (the dashboard's live feed). */
+  follow(follower: (event: TimelineEvent) => void): () => void {
+    this.#followers.add(follower);
+    return () => void this.#followers.delete(follower);
   }
 
   /** The events kept, oldest first. */

@@ -31,7 +31,7 @@ async function stop(drover: DroverProcess) {
 describe('admin listener', () => {
   it('asks for the token on every route but the probes, serves no owner route, and says where it listens', async () => {
     const { drover, port, admin } = await startApp('admin-token', [], { DROVER_ADMIN_TOKEN: TOKEN });
-    assert.match(drover.output, new RegExp(`admin-token: admin listener on http://127\\.0\\.0\\.1:${admin} \\(/metrics, /healthz, /readyz; bearer token, probes public\\)`));
+    assert.match(drover.output, new RegExp(`admin-token: admin listener on http://127\\.0\\.0\\.1:${admin} \\(/metrics, /healthz, /readyz, dashboard at /; bearer token, probes public\\)`));
     for (let i = 0; i < 6; i++) assert.equal((await get(`http://127.0.0.1:${port}/order`)).status, 200);
 
     for (const path of ['/metrics', '/v1/status', '/v1/timeline']) {
@@ -51,7 +51,7 @@ describe('admin listener', () => {
     assert.equal(ready.status, 200);
     assert.deepEqual({ ...JSON.parse(ready.body), reason: undefined }, { ready: true, readyWorkers: 2, minReady: 1, reason: undefined });
     // Owner routes (the environment, config updates) never leave the socket; unknown paths are 404 too.
-    for (const path of ['/v1/command', '/v1/env', '/', '/nothing']) assert.equal((await adminGet(admin, path, TOKEN)).status, 404, path);
+    for (const path of ['/v1/command', '/v1/env', '/nothing', '/assets/nothing.js']) assert.equal((await adminGet(admin, path, TOKEN)).status, 404, path);
 
     const metrics = await adminGet(admin, '/metrics', TOKEN);
     assert.match(metrics.headers['content-type'] ?? '', /^text\/plain; version=0\.0\.4/);

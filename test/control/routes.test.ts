@@ -12,7 +12,7 @@ import { freePort } from '../helpers/http.js';
 describe('control routes', () => {
   it('every route is documented in the README, and every documented route exists', () => {
     const readme = readFileSync(`${ROOT}README.md`, 'utf8');
-    const documented = new Set([...readme.matchAll(/^\| `((?:GET|POST) \/[a-z0-9/]*)` \|/gm)].map((match) => match[1]));
+    const documented = new Set([...readme.matchAll(/^\| `((?:GET|POST) \/[a-z0-9/.]*)` \|/gm)].map((match) => match[1]));
     assert.deepEqual([...documented].sort(), ROUTES.map((route) => route.key).sort());
   });
 
