@@ -4,6 +4,7 @@ import { APP_OPTIONS, formatBytes, type OptionSpec } from '../config/index.js';
 import type { AppFlags } from './app-request.js';
 import { configCommand } from './config-command.js';
 import { logsCommand } from './logs-command.js';
+import { monitCommand } from '../monit/monit-command.js';
 import { resurrectCommand, saveCommand, startupCommand } from './save-commands.js';
 import { describeCommand, lsCommand, restartCommand, scaleCommand, stopCommand } from './control-commands.js';
 import { addPm2Commands } from './pm2-program.js';
@@ -150,6 +151,15 @@ export function buildProgram(): Command {
     .option('--out', 'only stdout')
     .action(async (app: string | undefined, flags: { lines?: string; follow?: boolean; json?: boolean; err?: boolean; out?: boolean }) => {
       process.exitCode = await logsCommand(app, flags);
+    });
+
+  program
+    .command('monit')
+    .description('a live view of every app and worker (state, CPU, memory, event-loop delay, req/s, restarts) and the latest events; keys: r reload, + and - scale, q quit')
+    .argument('[app]', "an app's name; default: every app")
+    .option('--interval <ms>', 'how often each supervisor is asked (default: 1s, at least 100ms)')
+    .action(async (app: string | undefined, flags: { interval?: string }) => {
+      process.exitCode = await monitCommand(app, flags);
     });
 
   program

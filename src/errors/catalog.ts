@@ -91,6 +91,10 @@ export const ERROR_CATALOG = {
     summary: 'drover startup or unstartup: no init system drover supports, or its unit cannot be written or removed.',
     exitCode: 2,
   },
+  DROVER_E_NOT_A_TERMINAL: {
+    summary: 'drover monit was run with its stdin or stdout not a terminal (a pipe, a file, a CI job).',
+    exitCode: 2,
+  },
 } as const satisfies Record<string, { summary: string; exitCode: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
