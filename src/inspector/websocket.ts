@@ -19,8 +19,11 @@ export class WebSocketClient {
   readonly #socket: Socket;
   #buffered: Buffer = Buffer.alloc(0);
   #fragments: Buffer[] = [];
-  #onMessage: (text: string) => void = () => undefined;
-  #onClose: (why: string) => void = () => undefined;
+  // Messages and the close that came before their listener (bytes that arrived with the handshake).
+  #onMessage: ((text: string) => void) | undefined;
+  #early: string[] = [];
+  #onClose: ((why: string) => void) | undefined;
+  #closedWhy: string | undefined;
   #closed = false;
 
   private constructor(socket: Socket, head: Buffer) {
@@ -66,14 +69,18 @@ export class WebSocketClient {
     });
   }
 
-  /** Each whole text message, as it comes. */
+  /** Each whole text message, as it comes (those that came first, at once). */
   onMessage(listener: (text: string) => void): void {
     this.#onMessage = listener;
+    const early = this.#early;
+    this.#early = [];
+    for (const text of early) listener(text);
   }
 
-  /** Once, when the connection ends (closed by either side, or failed). */
+  /** Once, when the connection ends (closed by either side, or failed); at once if it has. */
   onClose(listener: (why: string) => void): void {
     this.#onClose = listener;
+    if (this.#closedWhy !== undefined) listener(this.#closedWhy);
   }
 
   send(text: string): void {
@@ -91,8 +98,9 @@ export class WebSocketClient {
   #end(why: string): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closedWhy = why;
     this.#socket.destroy();
-    this.#onClose(why);
+    this.#onClose?.(why);
   }
 
   #receive(chunk: Buffer): void {
@@ -116,7 +124,10 @@ export class WebSocketClient {
     if (!fin) return;
     const message = Buffer.concat(this.#fragments);
     this.#fragments = [];
-    this.#onMessage(message.toString('utf8'));
+    const text = message.toString('utf8');
+    if (this.#onMessage) this.#onMessage(text);
+    // Bounded: before a listener, only what came with the handshake can be here.
+    else if (this.#early.length < 100) this.#early.push(text);
   }
 }
 
