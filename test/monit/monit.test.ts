@@ -41,7 +41,7 @@ function rowsOf(screen: string, app: string): string[][] {
 const requestsOf = (screen: string, app: string) => rowsOf(screen, app).reduce((total, row) => total + (Number(row[9]) || 0), 0);
 
 describe('drover monit', () => {
-  it('shows a row per worker, updates them, scales up on +, and leaves the terminal clean on q', async () => {
+  it('shows a row per worker, updates them, scales on + and -, reloads on r, and leaves the terminal clean on q', async () => {
     const { port, status } = await startApp('monit-app');
     const session = monitIn('--interval 200');
     try {
@@ -58,6 +58,13 @@ describe('drover monit', () => {
       session.sendKeys('+');
       screen = await session.waitForScreen((text) => rowsOf(text, 'monit-app').length === 3 && /monit-app: scaled from 2 to 3 worker\(s\)/.test(text), 'a third row after +');
       assert.match(screen, /drover monit: 1 app, 3 workers/);
+      // r reloads it: every worker gets a new pid; - scales it back down to 2.
+      const scaledPids = rowsOf(screen, 'monit-app').map((row) => row[1]);
+      session.sendKeys('r');
+      screen = await session.waitForScreen((text) => /monit-app: reloaded in [\d.]+ m?s, 3 worker\(s\) replaced/.test(text), 'the reload to finish', 30_000);
+      screen = await session.waitForScreen((text) => rowsOf(text, 'monit-app').every((row) => !scaledPids.includes(row[1])), 'new pids after the reload');
+      session.sendKeys('-');
+      screen = await session.waitForScreen((text) => rowsOf(text, 'monit-app').length === 2 && /monit-app: scaled from 3 to 2 worker\(s\)/.test(text), 'two rows after -');
       // The timeline route gives the latest events only, as monit asks.
       const latest = await callSupervisor(`${DROVER_HOME}/sockets/monit-app.sock`, 'GET /v1/timeline', { query: { last: 2 } });
       const all = await callSupervisor(`${DROVER_HOME}/sockets/monit-app.sock`, 'GET /v1/timeline');
