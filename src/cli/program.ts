@@ -5,6 +5,7 @@ import type { AppFlags } from './app-request.js';
 import { configCommand } from './config-command.js';
 import { initCommand, type InitFlags } from './init-command.js';
 import { logsCommand } from './logs-command.js';
+import { monitCommand } from '../monit/monit-command.js';
 import { resurrectCommand, saveCommand, startupCommand } from './save-commands.js';
 import { describeCommand, lsCommand, metricsCommand, restartCommand, scaleCommand, stopCommand } from './control-commands.js';
 import { sendCommand } from './send-command.js';
@@ -152,6 +153,15 @@ export function buildProgram(): Command {
     .option('--out', 'only stdout')
     .action(async (app: string | undefined, flags: { lines?: string; follow?: boolean; json?: boolean; err?: boolean; out?: boolean }) => {
       process.exitCode = await logsCommand(app, flags);
+    });
+
+  program
+    .command('monit')
+    .description('a live view of every app and worker (state, CPU, memory, event-loop delay, req/s, restarts) and the latest events; keys: r reload, + and - scale, q quit')
+    .argument('[app]', "an app's name; default: every app")
+    .option('--interval <ms>', 'how often each supervisor is asked (default: 1s, at least 100ms)')
+    .action(async (app: string | undefined, flags: { interval?: string }) => {
+      process.exitCode = await monitCommand(app, flags);
     });
 
   program

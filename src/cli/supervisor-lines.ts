@@ -1,4 +1,5 @@
 import { formatDuration } from '../config/units.js';
+import { describeCapture } from '../inspector/format-stack.js';
 import { consoleOutput, type Output } from '../log/console-output.js';
 import { describeExitAfter } from '../supervisor/describe-exit.js';
 import type { Supervisor, WorkerAddress, WorkerInfo } from '../supervisor/index.js';
@@ -21,8 +22,8 @@ export function reportSupervisor(supervisor: Supervisor, output: Output = consol
     const what = supervisor.app.wait_ready ? "ready (no process.send('ready') yet)" : 'listening';
     warn(`${who(worker)} is not ${what} after ${formatDuration(waited)}; still waiting (listen_timeout)`);
   });
-  supervisor.on('unresponsive', (worker, silentMs) => {
-    warn(`${who(worker)} unresponsive for ${formatDuration(silentMs)} (no heartbeat within heartbeat_timeout): killed and replaced`);
+  supervisor.on('unresponsive', (worker, silentMs, stack) => {
+    warn(`${who(worker)} unresponsive for ${formatDuration(silentMs)} (no heartbeat within heartbeat_timeout), ${describeCapture(stack, supervisor.app.cwd)}: killed and replaced`);
   });
   supervisor.on('health-warning', (worker, detail) => warn(`${who(worker)}: ${detail}`));
   supervisor.on('warning', (message) => warn(message));

@@ -123,7 +123,12 @@ export const ROUTES: readonly Route[] = [
     execMode: supervisor.app.exec_mode,
     ...supervisor.snapshot(),
   })),
-  json('GET /v1/timeline', 'token', "the app's lifecycle events, oldest first", ({ supervisor }) => ({ name: supervisor.app.name, events: supervisor.timeline() })),
+  json('GET /v1/timeline', 'token', "the app's lifecycle events, oldest first; ?last=N: only the latest N", ({ supervisor, query }) => {
+    const events = supervisor.timeline();
+    // A live view asks every second: the latest few, not all 500.
+    const last = Number(query.get('last'));
+    return { name: supervisor.app.name, events: Number.isInteger(last) && last > 0 ? events.slice(-last) : events };
+  }),
   json('GET /v1/describe', 'token', 'the config in effect (secrets masked), log files, workers and timeline', ({ supervisor, startedAt, socket }) => ({
     supervisorPid: process.pid,
     startedAt,

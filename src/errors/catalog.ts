@@ -103,6 +103,10 @@ export const ERROR_CATALOG = {
     summary: 'drover startup or unstartup: no init system drover supports, or its unit cannot be written or removed.',
     exitCode: 2,
   },
+  DROVER_E_NOT_A_TERMINAL: {
+    summary: 'drover monit was run with its stdin or stdout not a terminal (a pipe, a file, a CI job).',
+    exitCode: 2,
+  },
   // The worker API (drover/worker): thrown (or rejected) in the app's workers, never
   // ending drover itself; the exit code is what a CLI that met one would use.
   DROVER_E_MESSAGE_VALUE: {

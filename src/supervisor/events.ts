@@ -1,4 +1,5 @@
 import type { DroverError } from '../errors/index.js';
+import type { StackCapture } from '../inspector/capture-stack.js';
 import type { StoreState } from '../store/backend.js';
 import type { DrainReport, WorkerStats } from '../ipc/messages.js';
 import type { RestartDecision } from './restart-policy.js';
@@ -123,7 +124,8 @@ export interface SupervisorEvents {
   draining: [worker: WorkerInfo, report: DrainReport];
   drained: [worker: WorkerInfo, report: DrainReport];
   killed: [worker: WorkerInfo, report: DrainReport | undefined, why: 'kill_timeout' | 'forced'];
-  unresponsive: [worker: WorkerInfo, silentMs: number];
+  /** A worker sent no heartbeat for heartbeat_timeout: where its JavaScript was stuck (or why that is unknown); it is killed next. */
+  unresponsive: [worker: WorkerInfo, silentMs: number, stack: StackCapture];
   'health-warning': [worker: WorkerInfo, detail: string, kind: 'event-loop-delay'];
   /** A worker is being replaced gracefully (memory limit, health check, event-loop delay). */
   replacing: [worker: WorkerInfo, reason: RestartReason, detail: string];

@@ -1,4 +1,5 @@
 import { formatDuration } from '../config/units.js';
+import { describeCapture } from '../inspector/format-stack.js';
 import type { WorkerStats } from '../ipc/messages.js';
 import type { SupervisorContext } from './context.js';
 import type { RestartReason } from './events.js';
@@ -15,6 +16,8 @@ interface WorkerHealth {
   rules: HealthState;
   /** A replacement is under way: do not ask for another. */
   replacing: boolean;
+  /** Unresponsive: its stack is being read before the kill. */
+  killing: boolean;
 }
 
 /**
@@ -34,7 +37,7 @@ export class HealthMonitor {
   constructor(ctx: SupervisorContext, replace: (worker: WorkerView, reason: ReplaceReason, detail: string) => Promise<boolean>) {
     this.#ctx = ctx;
     this.#replace = replace;
-    ctx.pool.on('spawn', (worker) => this.#workers.set(worker, { stats: undefined, lastReportAt: Date.now(), rules: freshHealthState(), replacing: false }));
+    ctx.pool.on('spawn', (worker) => this.#workers.set(worker, { stats: undefined, lastReportAt: Date.now(), rules: freshHealthState(), replacing: false, killing: false }));
     ctx.pool.on('exit', (worker) => this.#workers.delete(worker));
     ctx.pool.on('stats', (worker, stats) => this.#onStats(worker, stats));
   }
@@ -75,7 +78,8 @@ export class HealthMonitor {
   }
 
   // A worker that has sent no report for heartbeat_timeout is stuck (a blocked event
-  // loop): kill it; its exit restarts it like a crash, explained by the detail.
+  // loop): read where (its stack, through the inspector, 2 s at most), then kill it; its
+  // exit restarts it like a crash, explained by the detail.
   #checkHeartbeats(): void {
     const now = Date.now();
     // If this check itself ran late, the supervisor was too busy to read reports (a
@@ -85,11 +89,20 @@ export class HealthMonitor {
     for (const [worker, health] of this.#workers) {
       if (late > 100) health.lastReportAt += late;
       // A program that is not Node.js has no runtime to send a heartbeat: its figures come from /proc.
-      if (worker.intent !== undefined || !worker.live || !worker.hasRuntime) continue;
+      if (worker.intent !== undefined || !worker.live || !worker.hasRuntime || health.killing) continue;
       const silent = now - health.lastReportAt;
       if (silent <= this.#ctx.app.heartbeat_timeout) continue;
-      this.#ctx.emit('unresponsive', worker.info, silent);
-      this.#ctx.pool.killUnresponsive(worker, `unresponsive for ${formatDuration(silent)} (no heartbeat)`);
+      health.killing = true;
+      void this.#captureAndKill(worker, silent);
     }
+  }
+
+  // Killed whatever the capture found, even if a report came meanwhile: its inspector
+  // was opened, and a worker is never left running with an open inspector.
+  async #captureAndKill(worker: WorkerView, silent: number): Promise<void> {
+    const stack = await this.#ctx.pool.captureStack(worker);
+    if (!worker.live) return;
+    this.#ctx.emit('unresponsive', worker.info, silent, stack);
+    this.#ctx.pool.killUnresponsive(worker, `unresponsive for ${formatDuration(silent)} (no heartbeat), ${describeCapture(stack, this.#ctx.app.cwd)}`);
   }
 }

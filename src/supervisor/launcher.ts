@@ -3,6 +3,7 @@ import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import { balancedBySupervisor } from '../balancer/choose.js';
 import type { AppOptions } from '../config/index.js';
+import { CAPTURE_INSPECT_ARGS, usesOwnInspector } from '../inspector/inspect-flags.js';
 import { RUNTIME_VARIABLE, type RuntimeSettings } from '../ipc/messages.js';
 import { RUNTIME_PRELOAD_ARGS } from '../worker/preload.js';
 
@@ -72,8 +73,12 @@ function unstarted(error: unknown): ChildProcess {
 
 function startProcess(app: AppOptions, slot: number, pipeStdout: boolean, heapLimitMb: number | undefined, baseEnv: NodeJS.ProcessEnv): ChildProcess {
   const heap = heapLimitMb !== undefined && !app.node_args.some((arg) => arg.startsWith('--max-old-space-size')) ? [`--max-old-space-size=${heapLimitMb}`] : [];
+  // A hung worker's stack is read through its inspector, opened on a free loopback port
+  // only then; an app that sets up the inspector itself keeps its own flags and port.
+  const ownInspector = usesOwnInspector(app.node_args, app.env.NODE_OPTIONS ?? baseEnv.NODE_OPTIONS);
+  const inspect = ownInspector ? [] : CAPTURE_INSPECT_ARGS;
   // The worker runtime is preloaded into every worker; the app's script stays the main module.
-  const execArgv = [...RUNTIME_PRELOAD_ARGS, ...heap, ...app.node_args];
+  const execArgv = [...RUNTIME_PRELOAD_ARGS, ...heap, ...inspect, ...app.node_args];
   // stdout goes straight to ours unless it is logged or formatted; stderr always
   // comes through us, for crash reports.
   const stdio: StdioOptions = ['ignore', pipeStdout ? 'pipe' : 'inherit', 'pipe', 'ipc'];
@@ -84,7 +89,11 @@ function startProcess(app: AppOptions, slot: number, pipeStdout: boolean, heapLi
   }
   // node:cluster's settings are global to the process, and one supervisor process may
   // run several apps: set them all, right before each fork.
-  cluster.setupPrimary({ exec: app.script, args: [...app.args], execArgv, cwd: app.cwd, stdio, uid: app.uid, gid: app.gid });
+  // node:cluster gives a worker whose execArgv has an inspect flag a port of its own
+  // (9230, 9231…) unless `inspectPort` says which: 0 keeps ours free, and an app with its
+  // own --inspect gets node:cluster's default back (another app in this process may have set 0).
+  cluster.setupPrimary({ exec: app.script, args: [...app.args], execArgv, cwd: app.cwd, stdio, uid: app.uid, gid: app.gid, ...(ownInspector ? {} : { inspectPort: 0 }) });
+  if (ownInspector) delete (cluster.settings as { inspectPort?: unknown }).inspectPort;
   // node:cluster puts the supervisor's own environment under this one: a base
   // environment given by an update (--update-env) adds and changes variables.
   const worker = cluster.fork(baseEnv === process.env ? workerEnv(app, slot) : { ...baseEnv, ...workerEnv(app, slot) });

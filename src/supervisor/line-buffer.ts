@@ -2,6 +2,8 @@
 // whole lines, cuts a line that grows past a limit (so memory stays bounded), and
 // keeps the last few lines for crash reports.
 
+import { NODE_INSPECTOR_LINE } from '../inspector/inspect-flags.js';
+
 export const MAX_LINE_BYTES = 16 * 1024;
 export const TAIL_LINES = 20;
 const CUT_MARKER = ' [line cut by drover]';
@@ -37,9 +39,9 @@ export class LineBuffer {
     return [...this.#tail];
   }
 
-  /** The tail without Node's own stack frames, which say nothing about the app. */
+  /** The tail without Node's own stack frames and inspector lines, which say nothing about the app. */
   appTail(): string[] {
-    return this.#tail.filter((line) => !/^\s+at .*\(?node:internal\//.test(line));
+    return this.#tail.filter((line) => !/^\s+at .*\(?node:internal\//.test(line) && !NODE_INSPECTOR_LINE.test(line));
   }
 
   #emit(line: string): void {

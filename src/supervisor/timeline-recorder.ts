@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type { AppOptions } from '../config/index.js';
 import { formatDuration } from '../config/units.js';
+import { describeCapture } from '../inspector/format-stack.js';
 import { describeExitAfter } from './describe-exit.js';
 import type { SupervisorEvents } from './events.js';
 import { describeReloadEnd } from './reloader.js';
@@ -44,7 +45,9 @@ export function recordTimeline(timeline: Timeline, appOf: () => AppOptions, pool
       add('restarting', report.worker, `restarting worker ${report.worker.slot} in ${formatDuration(decision.delay)} (${report.killed ? 'unresponsive' : 'crash'})`);
     }
   });
-  supervisor.on('unresponsive', (worker, silentMs) => add('unresponsive', worker, `unresponsive for ${formatDuration(silentMs)} (no heartbeat): killed and replaced`));
+  supervisor.on('unresponsive', (worker, silentMs, stack) =>
+    add('unresponsive', worker, `unresponsive for ${formatDuration(silentMs)} (no heartbeat), ${describeCapture(stack, appOf().cwd)}: killed and replaced`),
+  );
   supervisor.on('health-warning', (worker, detail, kind) => add(kind, worker, detail));
   supervisor.on('replacing', (worker, reason, detail) => add(reason as TimelineKind, worker, `${detail}: replacing it`));
   const replaced = (entry: { slot: number; oldPid: number | undefined; newPid: number; startupMs: number }) =>

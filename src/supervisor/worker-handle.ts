@@ -1,4 +1,5 @@
 import type { ChildProcess, Serializable } from 'node:child_process';
+import { NODE_INSPECTOR_LINE } from '../inspector/inspect-flags.js';
 import { Channel, type Handlers } from '../ipc/channel.js';
 import { checkWorkerMessage } from '../ipc/guards.js';
 import { isDroverMessage, type DrainReport, type ListenAddress, type SerializedError, type SupervisorMessage, type WorkerMessage } from '../ipc/messages.js';
@@ -87,6 +88,11 @@ export class WorkerHandle implements WorkerView {
   // crash report, instead of once per restart.
   #held: string[] | undefined = [];
   readonly #flushHeld: () => void;
+  // Its inspector's ws:// address, once Node printed it; who waits for it (a stack capture).
+  #inspectorUrl: string | undefined;
+  readonly #inspectorWaiters = new Set<(url: string) => void>();
+  // drover opened its inspector: Node's lines about it are drover's doing, not the app's output.
+  #inspecting = false;
 
   constructor(options: {
     slot: number;
@@ -108,7 +114,11 @@ export class WorkerHandle implements WorkerView {
     this.hasRuntime = options.stopSignal === undefined;
     this.#stopSignal = options.stopSignal;
     this.#onTransition = options.onTransition;
-    this.stderr = new LineBuffer((line) => (this.#held ? this.#held.push(line) : output.stderr(line, this.pid)));
+    this.stderr = new LineBuffer((line) => {
+      if (this.#inspectorLine(line)) return;
+      if (this.#held) this.#held.push(line);
+      else output.stderr(line, this.pid);
+    });
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.stderr.push(chunk));
     child.stderr?.on('end', () => this.stderr.flush());
     let stdout: LineBuffer | undefined;
@@ -214,6 +224,46 @@ export class WorkerHandle implements WorkerView {
     this.killSent = true;
     if (this.hasRuntime) this.process.kill('SIGKILL');
     else this.#signalGroup('SIGKILL');
+  }
+
+  /**
+   * Open its inspector for a stack capture: SIGUSR1 (what process._debugProcess sends
+   * on Linux), then the ws:// address Node prints on stderr, within `timeoutMs`. An
+   * inspector the app opened itself (--inspect) is used as it is.
+   */
+  openInspector(timeoutMs: number): Promise<string> {
+    if (!this.live || !this.hasRuntime) return Promise.reject(new Error('it has exited'));
+    this.#inspecting = true;
+    if (this.#inspectorUrl !== undefined) return Promise.resolve(this.#inspectorUrl);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#inspectorWaiters.delete(found);
+        reject(new Error(`its inspector did not open within ${timeoutMs} ms (the app may handle SIGUSR1 itself, or its main thread is blocked outside JavaScript)`));
+      }, timeoutMs);
+      const found = (url: string) => {
+        clearTimeout(timer);
+        resolve(url);
+      };
+      this.#inspectorWaiters.add(found);
+      try {
+        this.process.kill('SIGUSR1');
+      } catch (error) {
+        this.#inspectorWaiters.delete(found);
+        clearTimeout(timer);
+        reject(error as Error);
+      }
+    });
+  }
+
+  // Node's inspector lines: note the address; hide them when drover opened it.
+  #inspectorLine(line: string): boolean {
+    const listening = /^Debugger listening on (ws:\/\/\S+)$/.exec(line);
+    if (listening) {
+      this.#inspectorUrl = listening[1]!;
+      for (const waiter of this.#inspectorWaiters) waiter(this.#inspectorUrl);
+      this.#inspectorWaiters.clear();
+    }
+    return this.#inspecting && NODE_INSPECTOR_LINE.test(line);
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { ChildProcess, Serializable } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { AppOptions } from '../config/index.js';
+import { captureStack, type StackCapture } from '../inspector/capture-stack.js';
 import { formatDuration } from '../config/units.js';
 import {
   serializeError,
@@ -317,6 +318,12 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     if (!handle.live || handle.killSent) return;
     this.emit('killed', handle, handle.drainReport, why);
     handle.kill();
+  }
+
+  /** Where a worker's JavaScript is stuck, through its inspector (see inspector/capture-stack.ts); kill it right after. */
+  captureStack(worker: WorkerView): Promise<StackCapture> {
+    const handle = this.#own(worker);
+    return captureStack((timeoutMs) => handle.openInspector(timeoutMs));
   }
 
   /** SIGKILL a worker that stopped answering; `detail` explains its exit. */

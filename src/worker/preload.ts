@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 // runs first, then the main module, whatever its kind.
 // The path goes through '../worker/' so that it resolves the same from dist/worker/,
 // dist/supervisor/ and the bundled supervisor in dist/cli/.
-const RUNTIME_BUNDLE = fileURLToPath(new URL('../worker/runtime.cjs', import.meta.url));
+export const RUNTIME_BUNDLE = fileURLToPath(new URL('../worker/runtime.cjs', import.meta.url));
 
 /** The execArgv that preloads the worker runtime, before the app's own node_args. */
 export const RUNTIME_PRELOAD_ARGS: readonly string[] = ['--require', RUNTIME_BUNDLE];
