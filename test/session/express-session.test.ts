@@ -28,11 +28,9 @@ function getWithJar(jar: CookieJar, url: string): Promise<{ pid: number; user?: 
   });
 }
 
-async function startApp(env: Record<string, string> = {}) {
+async function startApp(env: Record<string, string> = {}, app = APP) {
   const port = await freePort();
-  // A long min_uptime: on a loaded machine express takes over the default 1 s to listen,
-  // and a worker up that long without a port counts as an app that never listens.
-  const drover = new DroverProcess(['run', APP, '-i', '2', '--name', 'sessions', '--min-uptime', '10s'], { env: { PORT: String(port), ...env } });
+  const drover = new DroverProcess(['run', app, '-i', '2', '--name', 'sessions'], { env: { PORT: String(port), ...env } });
   await drover.waitUntilListening(15_000);
   return { drover, url: `http://127.0.0.1:${port}` };
 }
@@ -93,6 +91,23 @@ describe('express-session with SessionStore, two supervisors on one Redis', () =
     } finally {
       await stop(one.drover);
       await stop(two.drover);
+    }
+  });
+});
+
+describe("Fastify's @fastify/session with SessionStore", () => {
+  it('logged in on one worker: the session is seen on every worker, and its logout too', async () => {
+    const { drover, url } = await startApp({}, `${ROOT}test/fixtures/frameworks/fastify-session.cjs`);
+    try {
+      const jar = new CookieJar();
+      await getWithJar(jar, `${url}/login`);
+      const seen = await whoAmI(jar, url);
+      assert.deepEqual([...seen.users], ['ada'], 'every request saw the session');
+      assert.equal(seen.pids.size, 2, 'on both workers');
+      await getWithJar(jar, `${url}/logout`);
+      assert.deepEqual([...(await whoAmI(jar, url)).users], [null], 'logged out on every worker');
+    } finally {
+      await stop(drover);
     }
   });
 });
