@@ -19,6 +19,8 @@ const MIN_HEAP_MB = 64;
 /** How the memory limit splits between the supervisor and the workers, each step shown. */
 export interface MemoryBudget {
   limit: number;
+  /** What is left for the workers after the supervisor and a replacement. */
+  available: number;
   /** Bytes each worker may use: the `max_memory_restart` that keeps the app inside the limit. */
   share: number;
   /** `--max-old-space-size` for each worker, in MB (auto_heap gives this). */
@@ -40,6 +42,7 @@ export function memoryBudget(capacity: Capacity, workers: number): MemoryBudget 
   const name = capacity.memoryLimitedBy === 'cgroup memory limit' ? 'cgroup memory limit' : 'total memory';
   return {
     limit,
+    available: left,
     share,
     heapMb,
     steps: [

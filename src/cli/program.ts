@@ -91,6 +91,18 @@ export function buildProgram(): Command {
     process.exitCode = await configCommand(target, flags, args);
   });
 
+  appOptions(
+    program
+      .command('doctor')
+      .description('read this machine (CPUs, memory, cgroup limits, container, PID 1, limits, Node.js) and the app, and say whether and how to cluster here')
+      .argument('[target]', 'a script or a config file; default: a config file in the current directory, else an app with the defaults')
+      .argument('[args...]', 'arguments for a script, after --')
+      .option('--json', 'print JSON for machines: { facts, recommendation, warnings }'),
+  ).action(async (target: string | undefined, args: string[], flags: AppFlags & { json?: boolean }) => {
+    const { doctorCommand } = await import('../doctor/command.js');
+    process.exitCode = await doctorCommand(target, args, flags);
+  });
+
   program
     .command('ls')
     .alias('status')
