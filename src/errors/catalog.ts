@@ -91,6 +91,10 @@ export const ERROR_CATALOG = {
     summary: 'drover startup or unstartup: no init system drover supports, or its unit cannot be written or removed.',
     exitCode: 2,
   },
+  DROVER_E_BENCH_TARGET: {
+    summary: 'drover bench: the app exited or did not answer on its PORT, or the URL did not answer (or answered an error status).',
+    exitCode: 2,
+  },
 } as const satisfies Record<string, { summary: string; exitCode: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
