@@ -8,7 +8,7 @@ import { formatChart } from './chart.js';
 import { loadUrl, type LoadFigures } from './load.js';
 import { benchOptions, defaultWorkerCounts, type BenchFlags, type BenchOptions } from './options.js';
 import { ProgressBar } from './progress.js';
-import { compareRows, recommendFromRows, type BenchRecommendation, type BenchRow } from './results.js';
+import { compareRows, medianFigures, recommendFromRows, type BenchRecommendation, type BenchRow } from './results.js';
 import { killAllServers, startServer, statusOf } from './servers.js';
 
 /** Load before each measurement, not counted: JIT warm-up, connections opened, workers' caches filled. */
@@ -21,6 +21,7 @@ export interface BenchReport {
   durationMs: number;
   warmupMs: number;
   connections: number;
+  rounds: number;
   machine: { cpus: number; cpuAllowance: number; loadGenerator: string };
   rows: BenchRow[];
   recommendation: BenchRecommendation | null;
@@ -43,7 +44,7 @@ export async function benchCommand(target: string, args: readonly string[], flag
     (cpus > 2 ? `; ${cpus} CPUs here, worker counts stop at ${most} to leave it one` : `; with ${cpus} CPU${cpus === 1 ? '' : 's'} here it competes with the workers`);
 
   const workers = isUrl ? [] : (options.workers ?? defaultWorkerCounts(most));
-  const progress = new ProgressBar((1 + workers.length) * (WARMUP_MS + options.durationMs));
+  const progress = new ProgressBar(options.rounds * (1 + workers.length) * (WARMUP_MS + options.durationMs));
   // However the bench ends (Ctrl-C included), every server it started goes.
   const interrupted = (signal: NodeJS.Signals) => {
     progress.end();
@@ -70,6 +71,7 @@ export async function benchCommand(target: string, args: readonly string[], flag
     durationMs: options.durationMs,
     warmupMs: WARMUP_MS,
     connections: options.connections,
+    rounds: options.rounds,
     machine: { cpus: capacity.hostCpus, cpuAllowance: capacity.cpuAllowance, loadGenerator: note },
     rows,
     recommendation: isUrl ? null : recommendFromRows(rows),
@@ -88,8 +90,9 @@ async function benchUrl(target: string, options: BenchOptions, progress: Progres
   const status = await statusOf(url, 5000);
   if (status === undefined) throw new DroverError('DROVER_E_BENCH_TARGET', `nothing answered ${url} within 5 s: is the server running, and on that address?`);
   if (status >= 400) throw new DroverError('DROVER_E_BENCH_TARGET', `${url} answers with status ${status}: bench a URL that answers 2xx`);
-  const figures = await measure(url, options, progress, 'the URL');
-  return [{ ...figures, target: 'url', workers: null, speedup: null, efficiency: null }];
+  const rounds: LoadFigures[] = [];
+  for (let round = 1; round <= options.rounds; round++) rounds.push(await measure(url, options, progress, roundLabel('the URL', round, options)));
+  return [{ ...medianFigures(rounds), target: 'url', workers: null, speedup: null, efficiency: null }];
 }
 
 // A URL's own path, unless --route names another.
@@ -108,16 +111,26 @@ async function benchScript(target: string, args: readonly string[], options: Ben
     nodeArgs = support.nodeArgs;
   }
   const app = { path: script, nodeArgs, args };
-  const single = await runOne(app, options, undefined, progress);
-  const clustered: { workers: number; figures: LoadFigures }[] = [];
-  for (const count of workers) clustered.push({ workers: count, figures: await runOne(app, options, count, progress) });
-  return compareRows(single, clustered);
+  // undefined: the plain process.
+  const targets: (number | undefined)[] = [undefined, ...workers];
+  const figures = new Map<number | undefined, LoadFigures[]>(targets.map((target) => [target, []]));
+  for (let round = 1; round <= options.rounds; round++) {
+    // The order rotates each round, so that a machine growing busier or quieter hits every target alike.
+    const shift = (round - 1) % targets.length;
+    for (const target of [...targets.slice(shift), ...targets.slice(0, shift)]) figures.get(target)!.push(await runOne(app, options, target, progress, round));
+  }
+  return compareRows(
+    medianFigures(figures.get(undefined)!),
+    workers.map((count) => ({ workers: count, figures: medianFigures(figures.get(count)!) })),
+  );
 }
 
-async function runOne(app: Parameters<typeof startServer>[0], options: BenchOptions, workers: number | undefined, progress: ProgressBar): Promise<LoadFigures> {
+const roundLabel = (label: string, round: number, options: BenchOptions) => (options.rounds > 1 ? `round ${round}/${options.rounds}, ${label}` : label);
+
+async function runOne(app: Parameters<typeof startServer>[0], options: BenchOptions, workers: number | undefined, progress: ProgressBar, round: number): Promise<LoadFigures> {
   const server = await startServer(app, options.route, workers);
   try {
-    return await measure(server.url, options, progress, workers === undefined ? 'plain node' : `${workers} worker${workers === 1 ? '' : 's'}`);
+    return await measure(server.url, options, progress, roundLabel(workers === undefined ? 'plain node' : `${workers} worker${workers === 1 ? '' : 's'}`, round, options));
   } finally {
     await server.stop();
   }
@@ -145,7 +158,8 @@ function formatReport(report: BenchReport): string {
     row.efficiency === null ? '-' : row.efficiency.toFixed(2),
   ]);
   const lines = [
-    `drover bench: ${report.target}${report.target.includes('://') ? '' : ` ${report.route}`}, ${report.connections} keep-alive connections, ${report.durationMs / 1000} s each after a ${report.warmupMs / 1000} s warm-up, Node.js ${process.version}`,
+    `drover bench: ${report.target}${report.target.includes('://') ? '' : ` ${report.route}`}, ${report.connections} keep-alive connections, ${report.durationMs / 1000} s each after a ${report.warmupMs / 1000} s warm-up` +
+      `${report.rounds > 1 ? `, ${report.rounds} rounds (medians; the order rotates)` : ''}, Node.js ${process.version}`,
     `load generator: ${report.machine.loadGenerator}`,
     '',
     formatTable(header, rows),

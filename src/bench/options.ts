@@ -8,6 +8,8 @@ export interface BenchOptions {
   connections: number;
   /** Worker counts to run under drover, ascending; undefined: 1, 2, 4 ... up to the CPUs (one left to the load generator). */
   workers: number[] | undefined;
+  /** Rounds of every target, in a rotating order; the figures are the medians. */
+  rounds: number;
   json: boolean;
 }
 
@@ -17,10 +19,12 @@ export interface BenchFlags {
   duration?: string;
   connections?: string;
   workers?: string;
+  rounds?: string;
   json?: boolean;
 }
 
 const MAX_CONNECTIONS = 10_000;
+const MAX_ROUNDS = 20;
 
 const describe = (value: string) => `\`${value}\``;
 
@@ -49,8 +53,10 @@ export function benchOptions(flags: BenchFlags): BenchOptions {
       workers = [...new Set(parts.map(Number))].sort((a, b) => a - b);
     }
   }
+  const rounds = Number(flags.rounds ?? 1);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > MAX_ROUNDS) issues.push(`--rounds: expected a whole number from 1 to ${MAX_ROUNDS}, got ${describe(flags.rounds ?? '')}`);
   if (issues.length > 0) throw new InvalidOptionError(issues.map((issue) => `bench ${issue}`));
-  return { route, durationMs: durationMs!, connections, workers, json: flags.json === true };
+  return { route, durationMs: durationMs!, connections, workers, rounds, json: flags.json === true };
 }
 
 /** 1, 2, 4 ... up to `most`, and `most` itself: the counts a bench runs when not told. */

@@ -9,6 +9,8 @@ export interface BenchRow extends LoadFigures {
   speedup: number | null;
   /** The speedup per worker: 1.0 = each worker adds a whole process's throughput. */
   efficiency: number | null;
+  /** req/s of each round (`rps` is their median). */
+  rpsByRound: number[];
 }
 
 export interface BenchRecommendation {
@@ -23,12 +25,31 @@ export const WORTHWHILE_GAIN = 0.1;
 /** Below this speedup over one process, clustering does not help. */
 const HELPS = 1.15;
 
+/** A target's figures; over several rounds, with each round's req/s. */
+export type RoundFigures = LoadFigures & { rpsByRound?: number[] };
+
+/** The median of each figure over the rounds (errors and requests: the sums), each round's req/s kept beside it. */
+export function medianFigures(rounds: readonly LoadFigures[]): LoadFigures & { rpsByRound: number[] } {
+  const median = (pick: (figures: LoadFigures) => number) => {
+    const sorted = rounds.map(pick).sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  };
+  return {
+    rps: median((f) => f.rps),
+    latency: { p50: median((f) => f.latency.p50), p97_5: median((f) => f.latency.p97_5), p99: median((f) => f.latency.p99) },
+    errors: rounds.reduce((sum, f) => sum + f.errors, 0),
+    requests: rounds.reduce((sum, f) => sum + f.requests, 0),
+    rpsByRound: rounds.map((f) => f.rps),
+  };
+}
+
 /** Speedup and efficiency of each row against the plain process (the first row). */
-export function compareRows(single: LoadFigures, clustered: { workers: number; figures: LoadFigures }[]): BenchRow[] {
-  const rows: BenchRow[] = [{ ...single, target: 'single', workers: 1, speedup: 1, efficiency: 1 }];
+export function compareRows(single: RoundFigures, clustered: { workers: number; figures: RoundFigures }[]): BenchRow[] {
+  const rows: BenchRow[] = [{ ...single, rpsByRound: single.rpsByRound ?? [single.rps], target: 'single', workers: 1, speedup: 1, efficiency: 1 }];
   for (const { workers, figures } of clustered) {
     const speedup = single.rps > 0 ? figures.rps / single.rps : null;
-    rows.push({ ...figures, target: 'drover', workers, speedup, efficiency: speedup === null ? null : speedup / workers });
+    rows.push({ ...figures, rpsByRound: figures.rpsByRound ?? [figures.rps], target: 'drover', workers, speedup, efficiency: speedup === null ? null : speedup / workers });
   }
   return rows;
 }
@@ -55,10 +76,11 @@ export function recommendFromRows(rows: readonly BenchRow[]): BenchRecommendatio
   for (const next of clustered.slice(1)) {
     const gain = next.rps / chosen.rps - 1;
     if (gain < WORTHWHILE_GAIN) {
+      const step = gain >= 0 ? `${next.workers} add ${percent(gain)}` : `${next.workers} lose ${percent(-gain)}`;
       return {
         workers: chosen.workers!,
         speedup: chosen.speedup!,
-        text: `${plural(chosen.workers!)}: ${x(chosen.speedup!)}; ${next.workers} add ${percent(gain)}: stop at ${chosen.workers}${overhead}`,
+        text: `${plural(chosen.workers!)}: ${x(chosen.speedup!)}; ${step}: stop at ${chosen.workers}${overhead}`,
       };
     }
     chosen = next;

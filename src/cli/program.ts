@@ -113,6 +113,7 @@ export function buildProgram(): Command {
     .option('--duration <time>', 'how long to load each target, after a 1 s warm-up (default: 10s)')
     .option('--connections <n>', 'keep-alive connections (default: 100)')
     .option('--workers <list>', 'worker counts under drover, comma-separated (default: 1, 2, 4 ... up to the CPUs, one left to the load generator where there are more than 2)')
+    .option('--rounds <n>', 'run every target this many times, in a rotating order, and report the medians (default: 1)')
     .option('--json', 'print JSON for machines: { rows, recommendation, ... }')
     .action(async (target: string, args: string[], flags: BenchFlags) => {
       // bench loads autocannon and its own code only when it runs.

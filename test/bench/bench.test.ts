@@ -78,10 +78,10 @@ describe('drover bench', () => {
     }
   });
 
-  it('the text report: the table, the chart, the recommendation, and the note on the load generator', { timeout: 60_000 }, async () => {
-    const result = await bench([example('hello/server.js'), '--duration', '1s', '--workers', '1', '--connections', '10']);
+  it('the text report over 2 rounds: the table, the chart, the recommendation, and the note on the load generator', { timeout: 60_000 }, async () => {
+    const result = await bench([example('hello/server.js'), '--duration', '1s', '--workers', '1', '--connections', '10', '--rounds', '2']);
     assert.equal(result.code, 0, result.output);
-    assert.match(result.stdout, /^drover bench: .*hello\/server\.js \/, 10 keep-alive connections, 1 s each after a 1 s warm-up/);
+    assert.match(result.stdout, /^drover bench: .*hello\/server\.js \/, 10 keep-alive connections, 1 s each after a 1 s warm-up, 2 rounds \(medians; the order rotates\)/);
     assert.match(result.stdout, /\nload generator: autocannon runs in this process, on this machine/);
     assert.match(result.stdout, /\ntarget +req\/s +p50 +p97\.5 +p99 +errors +speedup +per worker\nplain node .* 1\.00x +1\.00\ndrover -i 1 /);
     assert.match(result.stdout, /\nreq\/s \(longer is better\)\n {2}plain node +#+/);
