@@ -39,11 +39,13 @@ export async function benchCommand(target: string, args: readonly string[], flag
   const cpus = workerCounts(capacity, 1).cpu;
   // The load generator runs on this machine too: where there is more than two CPUs, the counts stop one short to leave it one.
   const most = cpus > 2 ? cpus - 1 : cpus;
-  const note =
-    `autocannon runs in this process, on this machine: it takes CPU the server would have, so the figures are lower than a load from another machine shows` +
-    (cpus > 2 ? `; ${cpus} CPUs here, worker counts stop at ${most} to leave it one` : `; with ${cpus} CPU${cpus === 1 ? '' : 's'} here it competes with the workers`);
-
   const workers = isUrl ? [] : (options.workers ?? defaultWorkerCounts(most));
+  const note =
+    'autocannon runs in this process, on this machine: it takes CPU the server would have, so the figures are lower than a load from another machine shows' +
+    (cpus > 2 && Math.max(0, ...workers) < cpus
+      ? `; ${cpus} CPUs here, and the worker counts leave it one`
+      : `; it competes with the workers for the ${cpus === 1 ? 'one CPU' : `${cpus} CPUs`} here`);
+
   const progress = new ProgressBar(options.rounds * (1 + workers.length) * (WARMUP_MS + options.durationMs));
   // However the bench ends (Ctrl-C included), every server it started goes.
   const interrupted = (signal: NodeJS.Signals) => {
