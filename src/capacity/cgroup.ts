@@ -14,7 +14,20 @@ export interface CgroupLimits {
   cpusetCount: number | undefined;
   /** Bytes, undefined when unlimited. */
   memoryLimit: number | undefined;
+  /** Swap the cgroup may use on top of its memory, bytes; undefined when unlimited or not found. */
+  swapLimit?: number | undefined;
+  /** The file each figure was read from and what it said (the tightest one on the path), for `drover doctor`. */
+  sources?: Partial<Record<'cpuQuota' | 'cpusetCount' | 'memoryLimit' | 'swapLimit', LimitSource>>;
 }
+
+/** Where a limit was read: the file (as an absolute path on the machine) and its text. */
+export interface LimitSource {
+  file: string;
+  text: string;
+}
+
+/** A figure read from one file of the path, with that file. */
+type Reading = { value: number | undefined; file: string; text: string | undefined };
 
 // cgroup v1 reports "no limit" as a huge page-aligned number near 2^63.
 const UNLIMITED_MEMORY = 2 ** 60;
@@ -33,28 +46,55 @@ export function readCgroupLimits(root = '/'): CgroupLimits {
 
 function readV2(root: string, cgroupPath: string): CgroupLimits {
   const dirs = ancestry('sys/fs/cgroup', cgroupPath);
-  const quotas = dirs.map((dir) => parseCpuMax(readText(root, `${dir}/cpu.max`)));
-  const memories = dirs.map((dir) => parseMemory(readText(root, `${dir}/memory.max`)));
-  const cpusets = dirs.map((dir) => parseCpuList(readText(root, `${dir}/cpuset.cpus.effective`)));
-  return { version: 2, cpuQuota: smallest(quotas), cpusetCount: smallest(cpusets), memoryLimit: smallest(memories) };
+  const each = (file: string, parse: (text: string | undefined) => number | undefined) => dirs.map((dir) => reading(root, `${dir}/${file}`, parse));
+  return limitsOf(2, {
+    cpuQuota: each('cpu.max', parseCpuMax),
+    cpusetCount: each('cpuset.cpus.effective', parseCpuList),
+    memoryLimit: each('memory.max', parseMemory),
+    swapLimit: each('memory.swap.max', parseSwap),
+  });
 }
 
 function readV1(root: string, lines: MembershipLine[]): CgroupLimits {
   const pathOf = (controller: string) => lines.find((line) => line.controllers.includes(controller))?.path ?? '/';
   const cpuMount = ['sys/fs/cgroup/cpu,cpuacct', 'sys/fs/cgroup/cpu'].find((dir) => readText(root, `${dir}/cpu.cfs_period_us`) !== undefined);
-  const quotas = cpuMount
-    ? ancestry(cpuMount, pathOf('cpu')).map((dir) =>
-        parseCfsQuota(readText(root, `${dir}/cpu.cfs_quota_us`), readText(root, `${dir}/cpu.cfs_period_us`)),
-      )
+  const quotas: Reading[] = cpuMount
+    ? ancestry(cpuMount, pathOf('cpu')).map((dir) => {
+        const quota = readText(root, `${dir}/cpu.cfs_quota_us`);
+        const period = readText(root, `${dir}/cpu.cfs_period_us`);
+        return { value: parseCfsQuota(quota, period), file: `/${dir}/cpu.cfs_quota_us`, text: quota === undefined ? undefined : `${quota} / ${period ?? '?'} (cpu.cfs_period_us)` };
+      })
     : [];
-  const memories = ancestry('sys/fs/cgroup/memory', pathOf('memory')).map((dir) =>
-    parseMemory(readText(root, `${dir}/memory.limit_in_bytes`)),
-  );
-  const cpusets = ancestry('sys/fs/cgroup/cpuset', pathOf('cpuset')).map((dir) =>
-    parseCpuList(readText(root, `${dir}/cpuset.cpus`)),
-  );
+  const memoryDirs = ancestry('sys/fs/cgroup/memory', pathOf('memory'));
+  const memories = memoryDirs.map((dir) => reading(root, `${dir}/memory.limit_in_bytes`, parseMemory));
+  // v1 limits memory + swap together (memsw); the swap allowed is the difference.
+  const swaps = memoryDirs.map((dir, i): Reading => {
+    const both = reading(root, `${dir}/memory.memsw.limit_in_bytes`, parseMemory);
+    const memory = memories[i]!.value;
+    return { ...both, value: both.value !== undefined && memory !== undefined ? both.value - memory : undefined };
+  });
+  const cpusets = ancestry('sys/fs/cgroup/cpuset', pathOf('cpuset')).map((dir) => reading(root, `${dir}/cpuset.cpus`, parseCpuList));
   const found = quotas.length + memories.length > 0;
-  return { version: found ? 1 : undefined, cpuQuota: smallest(quotas), cpusetCount: smallest(cpusets), memoryLimit: smallest(memories) };
+  return limitsOf(found ? 1 : undefined, { cpuQuota: quotas, cpusetCount: cpusets, memoryLimit: memories, swapLimit: swaps });
+}
+
+function reading(root: string, file: string, parse: (text: string | undefined) => number | undefined): Reading {
+  const text = readText(root, file);
+  return { value: parse(text), file: `/${file}`, text };
+}
+
+// The tightest reading of each figure, and the file it came from; where none sets a
+// limit, the file nearest the process that could be read says "no limit" (max, -1).
+function limitsOf(version: 1 | 2 | undefined, readings: Record<'cpuQuota' | 'cpusetCount' | 'memoryLimit' | 'swapLimit', Reading[]>): CgroupLimits {
+  const sources: NonNullable<CgroupLimits['sources']> = {};
+  const values: Partial<Record<keyof typeof readings, number>> = {};
+  for (const [key, list] of Object.entries(readings) as [keyof typeof readings, Reading[]][]) {
+    const known = list.filter((r) => r.value !== undefined);
+    const tightest = known.length > 0 ? known.reduce((a, b) => (b.value! < a.value! ? b : a)) : list.findLast((r) => r.text !== undefined);
+    if (tightest?.text !== undefined) sources[key] = { file: tightest.file, text: tightest.text };
+    values[key] = tightest?.value;
+  }
+  return { version, cpuQuota: values.cpuQuota, cpusetCount: values.cpusetCount, memoryLimit: values.memoryLimit, swapLimit: values.swapLimit, sources };
 }
 
 interface MembershipLine {
@@ -89,11 +129,6 @@ function readText(root: string, file: string): string | undefined {
   }
 }
 
-function smallest(values: (number | undefined)[]): number | undefined {
-  const known = values.filter((value): value is number => value !== undefined);
-  return known.length > 0 ? Math.min(...known) : undefined;
-}
-
 /** cgroup v2 `cpu.max`: "max 100000" (no limit) or "150000 100000" (1.5 CPUs). */
 export function parseCpuMax(text: string | undefined): number | undefined {
   const [quota, period] = (text ?? '').split(/\s+/);
@@ -106,6 +141,12 @@ export function parseCpuMax(text: string | undefined): number | undefined {
 export function parseCfsQuota(quota: string | undefined, period: string | undefined): number | undefined {
   const value = Number(quota) / Number(period);
   return Number(quota) > 0 && Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+// cgroup v2 `memory.swap.max`: "max", or bytes; 0 is a real limit (no swap).
+function parseSwap(text: string | undefined): number | undefined {
+  if (text === '0') return 0;
+  return parseMemory(text);
 }
 
 function parseMemory(text: string | undefined): number | undefined {

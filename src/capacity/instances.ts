@@ -8,10 +8,18 @@ export interface InstanceDecision {
   reason: string;
 }
 
+/** How many workers the CPUs hold (the allowance rounded down) and the memory holds (at `workerMemory` each); at least 1 each. */
+export function workerCounts(capacity: Capacity, workerMemory: number): { cpu: number; memory: number } {
+  return {
+    cpu: Math.max(1, Math.floor(capacity.cpuAllowance)),
+    memory: Math.max(1, Math.floor(capacity.memoryLimit / workerMemory)),
+  };
+}
+
 /** Turn `-i N|max|auto` into a count, explaining which limit decided it. */
 export function resolveInstances(spec: InstancesSpec, capacity: Capacity, workerMemory: number, askedAs = '-i '): InstanceDecision {
   const asked = (value: string) => `${askedAs}${value}`;
-  const cpuCount = Math.max(1, Math.floor(capacity.cpuAllowance));
+  const { cpu: cpuCount, memory: memoryCount } = workerCounts(capacity, workerMemory);
   const cpuReason = describeCpu(capacity);
   if (typeof spec === 'number' && spec > 0) return { count: spec, reason: `${plural(spec)}: ${asked(String(spec))}` };
   if (typeof spec === 'number') {
@@ -21,7 +29,6 @@ export function resolveInstances(spec: InstancesSpec, capacity: Capacity, worker
   }
   if (spec === 'max') return { count: cpuCount, reason: `${plural(cpuCount)}: ${asked('max')}, ${cpuReason}` };
 
-  const memoryCount = Math.max(1, Math.floor(capacity.memoryLimit / workerMemory));
   const count = Math.min(cpuCount, memoryCount);
   const memoryName = capacity.memoryLimitedBy === 'cgroup memory limit' ? 'cgroup memory limit' : 'memory';
   const memoryReason = `${memoryName} ${formatBytes(capacity.memoryLimit)} fits ${memoryCount} at ${formatBytes(workerMemory)} each`;
@@ -49,7 +56,8 @@ export function maxWorkers(capacity: Capacity, configured: number | undefined): 
     : { limit: byCpu, reason: `${WORKERS_PER_CPU} per CPU of ${describeCpu(capacity)}, at least ${MIN_MAX_WORKERS}` };
 }
 
-function describeCpu(capacity: Capacity): string {
+/** The CPU allowance and what set it, as the worker-count line says it: "cgroup CPU quota 2.0 of 64 CPUs". */
+export function describeCpu(capacity: Capacity): string {
   const allowance = Number.isInteger(capacity.cpuAllowance) ? String(capacity.cpuAllowance) : capacity.cpuAllowance.toFixed(1);
   switch (capacity.cpuLimitedBy) {
     case 'cgroup CPU quota':

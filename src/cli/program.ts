@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { APP_OPTIONS, formatBytes, type OptionSpec } from '../config/index.js';
 import type { AppFlags } from './app-request.js';
+import type { BenchFlags } from '../bench/options.js';
 import { configCommand } from './config-command.js';
 import { initCommand, type InitFlags } from './init-command.js';
 import { logsCommand } from './logs-command.js';
@@ -93,6 +94,35 @@ export function buildProgram(): Command {
   ).action(async (target: string | undefined, args: string[], flags: AppFlags & { json?: boolean }) => {
     process.exitCode = await configCommand(target, flags, args);
   });
+
+  appOptions(
+    program
+      .command('doctor')
+      .description('read this machine (CPUs, memory, cgroup limits, container, PID 1, limits, Node.js) and the app, and say whether and how to cluster here')
+      .argument('[target]', 'a script or a config file; default: a config file in the current directory, else an app with the defaults')
+      .argument('[args...]', 'arguments for a script, after --')
+      .option('--json', 'print JSON for machines: { facts, recommendation, warnings }'),
+  ).action(async (target: string | undefined, args: string[], flags: AppFlags & { json?: boolean }) => {
+    const { doctorCommand } = await import('../doctor/command.js');
+    process.exitCode = await doctorCommand(target, args, flags);
+  });
+
+  program
+    .command('bench')
+    .description('load-test a script as one plain process, then under drover with 1, 2, 4 ... workers, and compare; or load a URL already served')
+    .argument('<target>', 'a script (.js, .cjs, .mjs, .ts), or an http:// URL of a running server')
+    .argument('[args...]', 'arguments for the script, after --')
+    .option('--route <path>', 'the path to load (default: /)')
+    .option('--duration <time>', 'how long to load each target, after a 1 s warm-up (default: 10s)')
+    .option('--connections <n>', 'keep-alive connections (default: 100)')
+    .option('--workers <list>', 'worker counts under drover, comma-separated (default: 1, 2, 4 ... up to the CPUs, one left to the load generator where there are more than 2)')
+    .option('--rounds <n>', 'run every target this many times, in a rotating order, and report the medians (default: 1)')
+    .option('--json', 'print JSON for machines: { rows, recommendation, ... }')
+    .action(async (target: string, args: string[], flags: BenchFlags) => {
+      // bench loads autocannon and its own code only when it runs.
+      const { benchCommand } = await import('../bench/command.js');
+      process.exitCode = await benchCommand(target, args, flags);
+    });
 
   program
     .command('ls')

@@ -1,4 +1,4 @@
-import { detectCapacity, detectContainer, maxWorkers, resolveInstances, type Capacity, type InstanceDecision } from '../capacity/index.js';
+import { detectCapacity, detectContainer, maxWorkers, memoryBudget, resolveInstances, type Capacity, type InstanceDecision } from '../capacity/index.js';
 import { loadApps, type AppOptions, type OptionOrigin } from '../config/index.js';
 import { InvalidOptionError } from '../errors/index.js';
 import { SOCKET_PATH_MAX, socketPath } from '../home/paths.js';
@@ -42,7 +42,8 @@ export async function planApps(target: string | undefined, appArgs: string[], fl
           'ask for fewer, or set max_workers (--max-workers) if you mean it',
       ]);
     }
-    const heap = app.auto_heap ? heapLimitMb(capacity, decision.count) : undefined;
+    // auto_heap: the heap that `drover doctor` shows the arithmetic of.
+    const heap = app.auto_heap ? memoryBudget(capacity, decision.count).heapMb : undefined;
     return { app, count: decision.count, reason: decision.reason, heapLimitMb: heap, maxWorkers: max.limit, maxWorkersReason: max.reason, containerLine };
   });
   const command = { argv: process.argv.slice(2), cwd: process.cwd(), env: process.env as Record<string, string> };
@@ -54,12 +55,4 @@ export function decideWorkers(app: AppOptions, origins: Record<string, OptionOri
   const askedAs =
     origins.instances === 'command line' ? (fromEnv ? 'DROVER_INSTANCES=' : '-i ') : origins.instances === 'config file' ? 'instances: ' : 'PM2 default ';
   return resolveInstances(app.instances, capacity, app.worker_memory, askedAs);
-}
-
-/**
- * auto_heap: each worker's share of the memory limit, less a quarter for what V8 keeps
- * outside the old space (code, buffers, the young generation), at least 64 MB.
- */
-export function heapLimitMb(capacity: Capacity, workers: number): number {
-  return Math.max(64, Math.floor((capacity.memoryLimit / workers / 1024 / 1024) * 0.75));
 }

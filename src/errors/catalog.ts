@@ -103,6 +103,10 @@ export const ERROR_CATALOG = {
     summary: 'drover startup or unstartup: no init system drover supports, or its unit cannot be written or removed.',
     exitCode: 2,
   },
+  DROVER_E_BENCH_TARGET: {
+    summary: 'drover bench: the app exited or did not answer on its PORT, or the URL did not answer (or answered an error status).',
+    exitCode: 2,
+  },
   DROVER_E_NOT_A_TERMINAL: {
     summary: 'drover monit was run with its stdin or stdout not a terminal (a pipe, a file, a CI job).',
     exitCode: 2,

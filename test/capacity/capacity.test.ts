@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { detectCapacity, resolveInstances, type HostFacts } from '../../src/capacity/index.js';
+import { detectCapacity, memoryBudget, readCgroupLimits, resolveInstances, type HostFacts } from '../../src/capacity/index.js';
 import { parseCpuList, parseCpuMax, parseCfsQuota } from '../../src/capacity/cgroup.js';
 import { ROOT } from '../helpers/drover-process.js';
 
@@ -91,6 +91,39 @@ describe('detectCapacity and auto', () => {
     assert.deepEqual(resolveInstances('max', capacity, 150 * MiB), { count: 4, reason: '4 workers: -i max, cgroup CPU quota 4.0 of 64 CPUs' });
     assert.deepEqual(resolveInstances(7, capacity, 150 * MiB), { count: 7, reason: '7 workers: -i 7' });
     assert.deepEqual(resolveInstances(3, capacity, 150 * MiB, 'DROVER_INSTANCES='), { count: 3, reason: '3 workers: DROVER_INSTANCES=3' });
+  });
+});
+
+describe('where each limit was read', () => {
+  it('the tightest file on the path, with its text (v2, limit on the parent)', () => {
+    const limits = readCgroupLimits(host('v2-nested').root);
+    assert.deepEqual(limits.sources?.cpuQuota, { file: '/sys/fs/cgroup/kubepods/pod1/cpu.max', text: '400000 100000' });
+    assert.deepEqual(limits.sources?.memoryLimit, { file: '/sys/fs/cgroup/kubepods/pod1/ctr/memory.max', text: '536870912' });
+  });
+
+  it('no limit: the file that says so', () => {
+    const limits = readCgroupLimits(host('v2-unlimited').root);
+    assert.equal(limits.cpuQuota, undefined);
+    assert.deepEqual(limits.sources?.cpuQuota, { file: '/sys/fs/cgroup/user.slice/cpu.max', text: 'max 100000' });
+  });
+
+  it('v1 quota names both files', () => {
+    const limits = readCgroupLimits(host('v1-quota').root);
+    assert.deepEqual(limits.sources?.cpuQuota, { file: '/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us', text: '300000 / 100000 (cpu.cfs_period_us)' });
+  });
+});
+
+describe('memoryBudget (auto_heap and drover doctor)', () => {
+  it('the limit less the supervisor and a replacement, split among the workers; 3/4 of a share for the heap', () => {
+    const budget = memoryBudget(detectCapacity(host('v2-quota')), 2);
+    // 1024 - 64 - 40 = 920 MiB; / 2 = 460 MiB; * 0.75 = 345.
+    assert.equal(budget.share, 460 * MiB);
+    assert.equal(budget.heapMb, 345);
+    assert.match(budget.steps.join('\n'), /cgroup memory limit 1 GiB - 64 MiB for the supervisor - 40 MiB .* = 920 MiB\n920 MiB \/ 2 workers = 460 MiB each: max_memory_restart 460M/);
+  });
+
+  it('never a heap under 64 MB', () => {
+    assert.equal(memoryBudget(detectCapacity(host('none', { totalMemory: 128 * MiB })), 1).heapMb, 64);
   });
 });
 
