@@ -35,3 +35,14 @@ export function decideContainerMode(app: AppOptions, sign: ContainerSign | undef
     (decided.logs.json && !logs.json ? '; worker output as JSON lines' : '');
   return { app: decided, line };
 }
+
+/**
+ * Whether clustering inside this container is advised, as `drover doctor` says it: one
+ * worker's worth of CPU and memory means one process per container, scaled out by the
+ * orchestrator; more is a cluster, and in Kubernetes replicas are the other way.
+ */
+export function clusterAdvice(workers: number, kubernetes: boolean): string {
+  if (workers < 2) return 'one worker here: scale out with more containers (replicas), not workers';
+  const other = kubernetes ? `; or -i 1 and ${workers}x the replicas, so that Kubernetes balances and scales (an HPA)` : '';
+  return `${workers} workers share this container's CPUs${other}; drover doctor shows why, drover bench whether it pays`;
+}

@@ -5,7 +5,7 @@ import { SOCKET_PATH_MAX, socketPath } from '../home/paths.js';
 import { consoleOutput } from '../log/console-output.js';
 import { adminAccess } from '../admin/access.js';
 import { buildAppRequest, type AppFlags } from './app-request.js';
-import { decideContainerMode } from './container-mode.js';
+import { clusterAdvice, decideContainerMode } from './container-mode.js';
 import { superviseApps, type SupervisionPlan } from './supervise.js';
 
 /** `drover run`: supervise the apps in the foreground until a signal or until no worker is left. Returns the exit code. */
@@ -44,7 +44,8 @@ export async function planApps(target: string | undefined, appArgs: string[], fl
     }
     // auto_heap: the heap that `drover doctor` shows the arithmetic of.
     const heap = app.auto_heap ? memoryBudget(capacity, decision.count).heapMb : undefined;
-    return { app, count: decision.count, reason: decision.reason, heapLimitMb: heap, maxWorkers: max.limit, maxWorkersReason: max.reason, containerLine };
+    const advised = containerLine && `${containerLine}; ${clusterAdvice(decision.count, container?.runtime === 'Kubernetes')}`;
+    return { app, count: decision.count, reason: decision.reason, heapLimitMb: heap, maxWorkers: max.limit, maxWorkersReason: max.reason, containerLine: advised };
   });
   const command = { argv: process.argv.slice(2), cwd: process.cwd(), env: process.env as Record<string, string> };
   return { apps, stats: flags.stats === true, command, fromConfigFile: loaded.file !== undefined };

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { detectContainer } from '../capacity/index.js';
 import { packageRunner } from '../cli/entry-warnings.js';
 import { known, readUnder, unknown, type Fact } from './fact.js';
 import type { DoctorHost } from './host.js';
@@ -29,12 +30,11 @@ export function readSystemFacts(host: DoctorHost): SystemFacts {
   const cgroupText = ['proc/1/cgroup', 'proc/self/cgroup'].map((file) => readUnder(host.root, file)).find((read) => 'text' in read);
   const cgroupHint = cgroupText && 'text' in cgroupText ? CONTAINER_CGROUP.exec(cgroupText.text)?.[1] : undefined;
 
-  let container: Fact<string>;
-  if (exists('.dockerenv')) container = known('docker', '/.dockerenv exists');
-  else if (exists('run/.containerenv')) container = known('podman', '/run/.containerenv exists');
-  else if (host.env.container) container = known(host.env.container, `$container is '${host.env.container}'`);
-  else if (cgroupHint) container = known(cgroupHint === 'kubepods' ? 'kubernetes' : cgroupHint, `the cgroup path names ${cgroupHint}`);
-  else container = known('none', 'no /.dockerenv, /run/.containerenv, $container, or container runtime in the cgroup path');
+  // The same test `drover run` uses for container mode (src/capacity/container.ts).
+  const sign = detectContainer({ root: host.root, env: host.env, pid: host.pid });
+  const container: Fact<string> = sign
+    ? known(sign.runtime, sign.evidence)
+    : known('none', 'no /.dockerenv, /run/.containerenv, $container, $KUBERNETES_SERVICE_HOST, or container runtime in the cgroup path; not PID 1');
 
   let kubernetes: Fact<boolean>;
   if (host.env.KUBERNETES_SERVICE_HOST) kubernetes = known(true, '$KUBERNETES_SERVICE_HOST is set');

@@ -57,6 +57,8 @@ describe('container mode', () => {
       String(mode?.msg),
       /^container mode \(detected a container: DROVER_CONTAINER=1\): on SIGTERM drover keeps serving for shutdown_delay 1\.5 s while endpoints are removed, then drains for at most kill_timeout 5 s: give it a grace period over 6\.5 s/,
     );
+    // Whether clustering in here is advised, as drover doctor says it.
+    assert.match(String(mode?.msg), /; 2 workers share this container's CPUs; drover doctor shows why, drover bench whether it pays$/);
     assert.equal(mode?.app, 'boxed');
     assert.equal(mode?.stream, 'drover');
     await sleep(200);
