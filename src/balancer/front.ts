@@ -2,7 +2,7 @@ import net from 'node:net';
 import { PROTOCOL_CMD, PROTOCOL_VERSION, type ConnectionMessage } from '../ipc/messages.js';
 import type { WorkerView } from '../supervisor/worker-handle.js';
 import type { WorkerPool } from '../supervisor/worker-pool.js';
-import type { BalancePolicy, Member } from './policy.js';
+import type { BalancePolicy, ConnectionFacts, Member } from './policy.js';
 import { HeadReader, type RawHandle } from './head-reader.js';
 import { keyFromHead, needsHead, type StickyKey } from './sticky-key.js';
 
@@ -19,7 +19,8 @@ interface InFlight {
   /** What was read to find the sticky key, sent along for the app to read first. */
   head: string | undefined;
   member: Member;
-  remoteAddress: string | undefined;
+  /** What the policy picked by: the client's address, and the key from the head; a retry picks by the same. */
+  facts: ConnectionFacts;
   /** Workers that already had it and could not take it. */
   tried: Set<number>;
 }
@@ -88,11 +89,11 @@ export class Front {
   #accept(handle: RawHandle, head?: string, key?: StickyKey): void {
     const peer: { address?: string } = {};
     handle.getpeername(peer);
-    const facts = { remoteAddress: peer.address, key: head === undefined || !key ? undefined : keyFromHead(head, key) };
+    const facts: ConnectionFacts = { remoteAddress: peer.address, key: head === undefined || !key ? undefined : keyFromHead(head, key) };
     const member = (key?.kind === 'sid' ? this.#sessionOwner(facts.key) : undefined) ?? this.#policy.pick(facts);
     if (!member) return handle.close();
     const id = this.#nextId++;
-    this.#inFlight.set(id, { handle, head, member, remoteAddress: peer.address, tried: new Set() });
+    this.#inFlight.set(id, { handle, head, member, facts, tried: new Set() });
     this.#send(id);
   }
 
@@ -145,7 +146,7 @@ export class Front {
   }
 
   #pickExcept(entry: InFlight): Member | undefined {
-    const member = this.#policy.pick({ remoteAddress: entry.remoteAddress });
+    const member = this.#policy.pick(entry.facts);
     if (member && !entry.tried.has(member.pid)) return member;
     // A sticky pick gives the same one again: any other ready worker will do.
     const other = this.#serving().find((worker) => !entry.tried.has(worker.pid));
