@@ -53,7 +53,7 @@ export class Front {
     });
     // What a worker that died had not taken goes to another.
     pool.on('exit', (worker) => {
-      for (const [id, entry] of this.#inFlight) if (entry.member.pid === worker.pid) this.#retry(id);
+      for (const [id, entry] of this.#inFlight) if (entry.member.pid === worker.pid) this.#retry(id, worker.pid);
     });
   }
 
@@ -110,15 +110,15 @@ export class Front {
   #send(id: number): void {
     const entry = this.#inFlight.get(id)!;
     const worker = this.#pool.live().find((candidate) => candidate.pid === entry.member.pid);
-    if (!worker) return this.#retry(id);
+    if (!worker) return this.#retry(id, entry.member.pid);
     const message: ConnectionMessage = { cmd: PROTOCOL_CMD, v: PROTOCOL_VERSION, type: 'conn', id, port: this.#port, ...(entry.head ? { head: entry.head } : {}) };
-    this.#pool.sendConnection(worker, message, entry.handle, () => this.#retry(id));
+    this.#pool.sendConnection(worker, message, entry.handle, () => this.#retry(id, worker.pid));
   }
 
   #took(worker: WorkerView, id: number, accepted: boolean): void {
     const entry = this.#inFlight.get(id);
     if (!entry || entry.member.pid !== worker.pid) return;
-    if (!accepted) return this.#retry(id);
+    if (!accepted) return this.#retry(id, worker.pid);
     this.#inFlight.delete(id);
     // The worker has its own descriptor now: ours goes, with no FIN to the client.
     entry.handle.close();
@@ -126,9 +126,11 @@ export class Front {
   }
 
   // To another worker than those that could not take it; with none left, the client is let go.
-  #retry(id: number): void {
+  // Only while it is still `from`'s: a late failure of an earlier send (the worker died
+  // meanwhile, and its exit already moved the connection on) must not move it again.
+  #retry(id: number, from: number): void {
     const entry = this.#inFlight.get(id);
-    if (!entry) return;
+    if (!entry || entry.member.pid !== from) return;
     entry.tried.add(entry.member.pid);
     const next = this.#pickExcept(entry);
     if (!next) {
