@@ -6,7 +6,7 @@
 // head is in, reading stops, so that what follows stays in the kernel for the worker.
 
 /** The most of a request head read to find a sticky key. */
-export const HEAD_LIMIT = 16 * 1024;
+const HEAD_LIMIT = 16 * 1024;
 /** How long a new connection may take to send its head. */
 const HEAD_TIMEOUT_MS = 10_000;
 const BLANK_LINE = Buffer.from('\r\n\r\n');

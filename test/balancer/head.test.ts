@@ -113,3 +113,28 @@ describe('balance: sticky keys read from the request head', () => {
     );
   });
 });
+
+describe('balance: sticky by a header', () => {
+  it('the same header value lands on the same worker on new connections, and values spread over both', async () => {
+    const port = await freePort();
+    const drover = new DroverProcess(['run', fixture('echo-request.cjs'), '-i', '2', '--balance', 'sticky', '--sticky-key', 'header:x-user'], { env: { PORT: String(port) } });
+    try {
+      await drover.waitUntilListening();
+      const owners = new Map<string, Set<number>>();
+      for (let user = 0; user < 12; user++) {
+        const pids = new Set<number>();
+        for (let j = 0; j < 3; j++) {
+          const [echo] = await exchange(port, [`GET /u HTTP/1.1\r\nHost: x\r\nX-User: u${user}\r\nConnection: close\r\n\r\n`]);
+          pids.add(echo!.pid);
+        }
+        owners.set(`u${user}`, pids);
+      }
+      assert.ok([...owners.values()].every((pids) => pids.size === 1), 'one worker per header value');
+      assert.equal(new Set([...owners.values()].map((pids) => [...pids][0])).size, 2, 'both workers have users');
+      drover.signal('SIGTERM');
+      assert.equal((await drover.exited).code, 0);
+    } finally {
+      drover.killGroup();
+    }
+  });
+});
