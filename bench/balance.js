@@ -3,36 +3,56 @@
 // `sticky` (by client address) and `sticky` by a cookie (each request head read in the
 // supervisor), alternated round by round in one run, with
 // keep-alive connections and with a new connection per request (wrk's
-// `Connection: close`). Prints medians, and each policy's ratio to round-robin.
+// `Connection: close`). Prints medians, and each policy's ratio to round-robin, and the
+// supervisor's CPU time per request (user + system, from /proc): what the balancer
+// itself costs, steadier than req/s on a machine the load generator shares.
 //
-//   node bench/balance.js [--rounds 3] [--duration 5] [--connections 50]
-import { freePort, median, option, runWrk, startServer, stopServer } from './lib.js';
+// wrk connects from 127.0.0.1 only, so under `sticky` every connection goes to one
+// worker; wrk sends no cookie, so `sticky cookie` reads and searches every head, then
+// falls back to the address.
+//
+// `--compare <folder>` adds another build of drover (a checkout of an earlier commit,
+// built) for each policy but round-robin, in the same rounds, and prints per-round
+// ratios of this build to it. `--mode keep-alive` or `--mode per-connection` runs one.
+//
+//   node bench/balance.js [--rounds 3] [--duration 5] [--connections 50] [--compare <folder>] [--mode per-connection]
+import { cpuSeconds, freePort, median, option, runWrk, startServer, stopServer, textOption } from './lib.js';
 
 const rounds = option('rounds', 3);
 const duration = option('duration', 5);
 const connections = option('connections', 50);
-// Each policy's flags; `sticky cookie` reads every request head (wrk sends no cookie, so it falls back to the address).
+const compare = textOption('compare');
+const onlyMode = textOption('mode');
+// Each policy's flags; `sticky cookie` reads every request head.
 const POLICY_FLAGS = {
   'round-robin': ['--balance', 'round-robin'],
   'least-connections': ['--balance', 'least-connections'],
   sticky: ['--balance', 'sticky'],
   'sticky cookie': ['--balance', 'sticky', '--sticky-key', 'cookie:session'],
 };
-const policies = Object.keys(POLICY_FLAGS);
-const modes = { 'keep-alive': undefined, 'per connection': 'Connection: close' };
+// What runs each round: a policy under this build, and under the compared one.
+const variants = Object.keys(POLICY_FLAGS).flatMap((policy) => [
+  { name: policy, policy, cli: 'dist/cli/main.js' },
+  ...(compare && policy !== 'round-robin' ? [{ name: `${policy} (compared)`, policy, cli: `${compare}/dist/cli/main.js` }] : []),
+]);
+const modes = Object.fromEntries(
+  Object.entries({ 'keep-alive': undefined, 'per connection': 'Connection: close' }).filter(([mode]) => !onlyMode || mode.replace(' ', '-') === onlyMode),
+);
 
-const results = new Map(policies.flatMap((policy) => Object.keys(modes).map((mode) => [`${policy} | ${mode}`, []])));
-console.log(`balance: wrk, ${rounds} rounds x ${duration} s, ${connections} connections, 2 workers`);
+const results = new Map(variants.flatMap(({ name }) => Object.keys(modes).map((mode) => [`${name} | ${mode}`, []])));
+console.log(`balance: wrk, ${rounds} rounds x ${duration} s, ${connections} connections, 2 workers${compare ? `, compared with ${compare}` : ''}`);
 for (let round = 0; round < rounds; round++) {
   // Rotate the order, so that no policy always runs first on a busy machine.
-  for (const policy of policies.map((_, i) => policies[(i + round) % policies.length])) {
+  for (const variant of variants.map((_, i) => variants[(i + round) % variants.length])) {
     const port = await freePort();
-    const server = await startServer(['dist/cli/main.js', 'run', 'examples/hello/server.js', '-i', '2', ...POLICY_FLAGS[policy]], port);
+    const server = await startServer([variant.cli, 'run', 'examples/hello/server.js', '-i', '2', ...POLICY_FLAGS[variant.policy]], port);
     try {
       for (const [mode, header] of Object.entries(modes)) {
+        const cpuBefore = cpuSeconds(server.child.pid);
         const figures = await runWrk(`http://127.0.0.1:${port}/`, { connections, duration, header });
-        results.get(`${policy} | ${mode}`).push(figures);
-        console.log(`round ${round + 1} ${policy.padEnd(17)} ${mode.padEnd(14)} ${String(Math.round(figures.rps)).padStart(7)} req/s  p99 ${figures.p99} ms  failed ${figures.failed}`);
+        figures.supervisorUs = ((cpuSeconds(server.child.pid) - cpuBefore) * 1e6) / figures.total;
+        results.get(`${variant.name} | ${mode}`).push(figures);
+        console.log(`round ${round + 1} ${variant.name.padEnd(28)} ${mode.padEnd(14)} ${String(Math.round(figures.rps)).padStart(7)} req/s  p99 ${figures.p99} ms  failed ${figures.failed}  supervisor ${figures.supervisorUs.toFixed(1)} us/req`);
       }
     } finally {
       await stopServer(server);
@@ -42,9 +62,24 @@ for (let round = 0; round < rounds; round++) {
 
 console.log('\nmedians, and ratio to round-robin (same mode)');
 for (const [key, runs] of results) {
-  const [policy, mode] = key.split(' | ');
+  const [name, mode] = key.split(' | ');
   const rps = median(runs.map((r) => r.rps));
   const base = median(results.get(`round-robin | ${mode}`).map((r) => r.rps));
   const failed = runs.reduce((sum, r) => sum + r.failed, 0);
-  console.log(`${policy.padEnd(17)} ${mode.padEnd(14)} ${String(Math.round(rps)).padStart(7)} req/s  p99 ${median(runs.map((r) => r.p99))} ms  failed ${failed}  ratio ${(rps / base).toFixed(3)}`);
+  const supervisorUs = median(runs.map((r) => r.supervisorUs));
+  console.log(`${name.padEnd(28)} ${mode.padEnd(14)} ${String(Math.round(rps)).padStart(7)} req/s  p99 ${median(runs.map((r) => r.p99))} ms  failed ${failed}  ratio ${(rps / base).toFixed(3)}  supervisor ${supervisorUs.toFixed(1)} us/req`);
+}
+
+// Per-round ratios (this build / the compared one, run side by side): their median, and their spread.
+if (compare) {
+  console.log('\nthis build / compared build, median of per-round ratios (lowest-highest)');
+  for (const { name, policy } of variants.filter((variant) => variant.name.endsWith('(compared)'))) {
+    for (const mode of Object.keys(modes)) {
+      const ours = results.get(`${policy} | ${mode}`);
+      const theirs = results.get(`${name} | ${mode}`);
+      const ratios = (field) => ours.map((run, i) => run[field] / theirs[i][field]);
+      const show = (values) => `${median(values).toFixed(3)} (${Math.min(...values).toFixed(2)}-${Math.max(...values).toFixed(2)})`;
+      console.log(`${policy.padEnd(18)} ${mode.padEnd(14)} req/s ${show(ratios('rps'))}  supervisor CPU per request ${show(ratios('supervisorUs'))}`);
+    }
+  }
 }

@@ -6,9 +6,13 @@
 // answer, the most worker processes alive at once, and failed requests (requests in flight on a killed worker fail under
 // either: what counts is how many, and how fast capacity comes back).
 //
-//   node bench/chaos.js [--duration 20] [--connections 20] [--seed 1]
+// `--balance <policy>` (and `--sticky-key <key>`) runs drover with its own balancer
+// instead of node:cluster's round-robin: a connection handed to a worker that dies
+// before taking it goes to the other one, so no probe should go unanswered.
+//
+//   node bench/chaos.js [--duration 20] [--connections 20] [--seed 1] [--balance least-connections] [--sticky-key cookie:session]
 import http from 'node:http';
-import { freePort, groupPids, load, LOAD_TOOL, median, option, startServer, stopServer } from './lib.js';
+import { freePort, groupPids, load, LOAD_TOOL, median, option, startServer, stopServer, textOption } from './lib.js';
 
 const duration = option('duration', 20);
 const connections = option('connections', 20);
@@ -22,15 +26,24 @@ const random = () => {
   return seed / 2 ** 31;
 };
 
+const balance = textOption('balance');
+const stickyKey = textOption('sticky-key');
+const balanceFlags = [...(balance ? ['--balance', balance] : []), ...(stickyKey ? ['--sticky-key', stickyKey] : [])];
+const droverName = balance ? `drover ${balance}${stickyKey ? ` ${stickyKey}` : ''}` : 'drover';
+
 const targets = {
-  drover: ['dist/cli/main.js', 'run', app, '-i', String(WORKERS), '--name', 'chaos'],
+  [droverName]: ['dist/cli/main.js', 'run', app, '-i', String(WORKERS), '--name', 'chaos', ...balanceFlags],
   'guide cluster': ['bench/guide-cluster.cjs', app, String(WORKERS)],
 };
 
 // One request on a new connection; resolves with the pid that answered, or undefined.
+// Each probe from the next of 50 loopback addresses: under a sticky balancer, probes
+// from one address would all go to one slot and never meet the new worker.
+let probes = 0;
 function whoAnswers(port) {
+  const localAddress = `127.0.0.${2 + (probes++ % 50)}`;
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false, localAddress }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (chunk) => (body += chunk));
       res.on('end', () => {
@@ -105,13 +118,13 @@ for (const [name, args] of Object.entries(targets)) {
   };
   rows.push(row);
   console.log(
-    `${name.padEnd(14)} kills ${row.kills}  recovery median ${row.medianMs} ms, slowest ${row.slowestMs} ms  probes unanswered ${row.stranded}  most workers ${row.most}  failed ${row.failed} of ${row.total}`,
+    `${name.padEnd(30)} kills ${row.kills}  recovery median ${row.medianMs} ms, slowest ${row.slowestMs} ms  probes unanswered ${row.stranded}  most workers ${row.most}  failed ${row.failed} of ${row.total}`,
   );
 }
 
-console.log('\ntarget          kills  recovery median ms  slowest ms  probes unanswered  most workers  failed requests  requests');
+console.log('\ntarget                         kills  recovery median ms  slowest ms  probes unanswered  most workers  failed requests  requests');
 for (const row of rows) {
   console.log(
-    `${row.name.padEnd(15)} ${String(row.kills).padStart(5)} ${String(row.medianMs).padStart(19)} ${String(row.slowestMs).padStart(11)} ${String(row.stranded).padStart(18)} ${String(row.most).padStart(13)} ${String(row.failed).padStart(16)} ${String(row.total).padStart(9)}`,
+    `${row.name.padEnd(30)} ${String(row.kills).padStart(5)} ${String(row.medianMs).padStart(19)} ${String(row.slowestMs).padStart(11)} ${String(row.stranded).padStart(18)} ${String(row.most).padStart(13)} ${String(row.failed).padStart(16)} ${String(row.total).padStart(9)}`,
   );
 }

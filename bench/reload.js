@@ -8,7 +8,11 @@
 // the usual hand-written shutdown (on SIGTERM, close the server, then exit), which
 // drover lets run on every reload.
 //
-//   node bench/reload.js [--duration 20] [--reloads 3] [--connections 50] [--app <script>]
+// `--balance <policy>` (and `--sticky-key <key>`) reloads drover under its own balancer
+// (least-connections, sticky) instead of node:cluster's round-robin; `--no-pm2` leaves
+// PM2 out, to run one policy after another quickly.
+//
+//   node bench/reload.js [--duration 20] [--reloads 3] [--connections 50] [--app <script>] [--balance <policy>] [--sticky-key <key>] [--no-pm2]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,13 +22,17 @@ const duration = option('duration', 20);
 const reloads = option('reloads', 3);
 const connections = option('connections', 50);
 const app = textOption('app') ?? 'examples/hello/server.js';
+const balance = textOption('balance');
+const stickyKey = textOption('sticky-key');
+const balanceFlags = [...(balance ? ['--balance', balance] : []), ...(stickyKey ? ['--sticky-key', stickyKey] : [])];
+const droverName = balance ? `drover ${balance}${stickyKey ? ` ${stickyKey}` : ''}` : 'drover';
 const pm2Home = mkdtempSync(`${tmpdir()}/drover-bench-pm2-`);
 const pm2 = (...args) => execFileSync(`${ROOT}node_modules/.bin/pm2`, args, { cwd: ROOT, env: { ...process.env, PM2_HOME: pm2Home }, stdio: 'pipe' });
 
 const targets = {
-  drover: {
+  [droverName]: {
     async start(port) {
-      return startServer(['dist/cli/main.js', 'run', app, '-i', '2', '--name', 'bench'], port);
+      return startServer(['dist/cli/main.js', 'run', app, '-i', '2', '--name', 'bench', ...balanceFlags], port);
     },
     reload(server) {
       server.child.kill('SIGUSR2');
@@ -60,9 +68,11 @@ const targets = {
   },
 };
 
+if (process.argv.includes('--no-pm2')) delete targets['pm2 7 cluster'];
+
 const modes = { 'keep-alive': undefined, 'connection per request': 'Connection: close' };
 const rows = [];
-console.log(`reload: ${app}, wrk, ${connections} connections, ${duration} s, ${reloads} reloads, 2 workers, node ${process.version}`);
+console.log(`reload: ${app}${balance ? `, --balance ${balance}` : ''}${stickyKey ? ` --sticky-key ${stickyKey}` : ''}, wrk, ${connections} connections, ${duration} s, ${reloads} reloads, 2 workers, node ${process.version}`);
 try {
   for (const [mode, header] of Object.entries(modes)) {
     for (const [name, target] of Object.entries(targets)) {
@@ -77,19 +87,19 @@ try {
       const result = await load;
       await target.stop(server);
       rows.push({ mode, name, ...result });
-      console.log(`${mode.padEnd(23)} ${name.padEnd(14)} ${String(result.total).padStart(8)} requests  ${String(result.failed).padStart(5)} failed  slowest ${result.maxMs} ms  (${result.socketErrors}; non-2xx ${result.non2xx})`);
+      console.log(`${mode.padEnd(23)} ${name.padEnd(30)} ${String(result.total).padStart(8)} requests  ${String(result.failed).padStart(5)} failed  slowest ${result.maxMs} ms  (${result.socketErrors}; non-2xx ${result.non2xx})`);
     }
   }
 } finally {
   try {
-    pm2('kill');
+    if (targets['pm2 7 cluster']) pm2('kill');
   } catch {
     // Not running.
   }
   rmSync(pm2Home, { recursive: true, force: true });
 }
 
-console.log('\nmode                    target           requests   failed  slowest ms');
+console.log('\nmode                    target                           requests   failed  slowest ms');
 for (const row of rows) {
-  console.log(`${row.mode.padEnd(23)} ${row.name.padEnd(14)} ${String(row.total).padStart(10)} ${String(row.failed).padStart(8)} ${String(row.maxMs).padStart(11)}`);
+  console.log(`${row.mode.padEnd(23)} ${row.name.padEnd(30)} ${String(row.total).padStart(10)} ${String(row.failed).padStart(8)} ${String(row.maxMs).padStart(11)}`);
 }

@@ -24,26 +24,46 @@ export function needsHead(key: StickyKey): boolean {
 /**
  * The key in a request head (the bytes up to the blank line, or as many as came), or
  * undefined where it is not there. `trustedProxies` says which entry of a list header
- * (x-forwarded-for) is the client as the nearest trusted proxy saw it.
+ * (x-forwarded-for) is the client as the nearest trusted proxy saw it. It runs for
+ * every new connection, so it scans the head line by line for the one name it needs,
+ * rather than splitting the whole head.
  */
 export function keyFromHead(head: string, key: StickyKey, trustedProxies = 1): string | undefined {
-  const end = head.indexOf('\r\n\r\n');
-  const lines = (end >= 0 ? head.slice(0, end) : head).split('\r\n');
-  if (key.kind === 'sid') return /[?&]sid=([^&\s]+)/.exec(lines[0] ?? '')?.[1];
-  const values = lines
-    .slice(1)
-    .map((line) => [line.slice(0, line.indexOf(':')).trim().toLowerCase(), line.slice(line.indexOf(':') + 1).trim()] as const)
-    .filter(([name]) => name === (key.kind === 'cookie' ? 'cookie' : key.kind === 'header' ? key.name : ''))
-    .map(([, value]) => value);
+  const blank = head.indexOf('\r\n\r\n');
+  const end = blank >= 0 ? blank : head.length;
+  const firstLine = head.indexOf('\r\n');
+  if (key.kind === 'sid') return /[?&]sid=([^&\s]+)/.exec(head.slice(0, firstLine >= 0 && firstLine < end ? firstLine : end))?.[1];
+  const values = headerValues(head, firstLine, end, key.kind === 'cookie' ? 'cookie' : key.kind === 'header' ? key.name : '');
   if (values.length === 0) return undefined;
-  if (key.kind === 'cookie') {
-    for (const pair of values.join('; ').split(';')) {
-      const at = pair.indexOf('=');
-      if (at > 0 && pair.slice(0, at).trim() === key.name) return pair.slice(at + 1).trim() || undefined;
-    }
-    return undefined;
-  }
+  if (key.kind === 'cookie') return cookieValue(values.join(';'), key.name);
   // A list (x-forwarded-for: client, proxy1, proxy2): the entry the trusted proxies vouch for.
   const entries = values.join(',').split(',').map((entry) => entry.trim()).filter(Boolean);
   return entries[Math.max(0, entries.length - trustedProxies)];
+}
+
+/** The values of every header line named `name` (lower case) between the request line and `end`. */
+function headerValues(head: string, firstLine: number, end: number, name: string): string[] {
+  const values: string[] = [];
+  if (firstLine < 0) return values;
+  for (let at = firstLine + 2; at < end; ) {
+    const next = head.indexOf('\r\n', at);
+    const lineEnd = next >= 0 && next < end ? next : end;
+    const colon = head.indexOf(':', at);
+    // Most lines are told apart by the length of their name alone.
+    if (colon - at === name.length && head.slice(at, colon).toLowerCase() === name) values.push(head.slice(colon + 1, lineEnd).trim());
+    at = lineEnd + 2;
+  }
+  return values;
+}
+
+/** `name`'s value in a Cookie header ("a=1; name=value"), or undefined if absent or empty. */
+function cookieValue(cookies: string, name: string): string | undefined {
+  for (let at = 0; at < cookies.length; ) {
+    const semicolon = cookies.indexOf(';', at);
+    const pairEnd = semicolon >= 0 ? semicolon : cookies.length;
+    const equals = cookies.indexOf('=', at);
+    if (equals > at && equals < pairEnd && cookies.slice(at, equals).trim() === name) return cookies.slice(equals + 1, pairEnd).trim() || undefined;
+    at = pairEnd + 1;
+  }
+  return undefined;
 }

@@ -80,6 +80,20 @@ describe('sticky keys', () => {
     assert.equal(keyFromHead(head, parseStickyKey('cookie:missing')), undefined);
   });
 
+  it('reads only the head, matching whole names in any case, across repeated headers, and from a head cut short', () => {
+    const cookie = parseStickyKey('cookie:session');
+    const tricky = 'GET / HTTP/1.1\r\nX-Session: no\r\ncookie: sessionx=no; xsession=no\r\nCOOKIE:  session = yes ; c=3\r\n\r\nCookie: session=body';
+    assert.equal(keyFromHead(tricky, cookie), 'yes');
+    assert.equal(keyFromHead('GET / HTTP/1.1\r\nHost: x\r\n\r\nCookie: session=body', cookie), undefined, 'not from the body');
+    assert.equal(keyFromHead('GET / HTTP/1.1\r\nCookie: session=early', cookie), 'early', 'a head cut at the read limit');
+    assert.equal(keyFromHead('GET / HTTP/1.1\r\nCookie: session=', cookie), undefined, 'an empty value is no key');
+    const forwarded = parseStickyKey('header:x-forwarded-for');
+    assert.equal(keyFromHead('GET / HTTP/1.1\r\nX-Forwarded-For-Not: 1.1.1.1\r\nx-forwarded-for: 9.9.9.9\r\nX-Forwarded-For: 8.8.8.8\r\n\r\n', forwarded), '8.8.8.8');
+    assert.equal(keyFromHead('GET / HTTP/1.1\r\nHost: x\r\n\r\n', forwarded), undefined);
+    assert.equal(keyFromHead('GET /?a=1&sid=abc HTTP/1.1\r\nReferer: /?sid=other\r\n\r\n', parseStickyKey('sid')), 'abc');
+    assert.equal(keyFromHead('GET /?a=1 HTTP/1.1\r\nReferer: /?sid=other\r\n\r\n', parseStickyKey('sid')), undefined, 'the sid is read from the request line only');
+  });
+
   it('a bad sticky_key names the choices', () => {
     for (const bad of ['cookie', 'header:', 'hash', 'header:a b']) {
       assert.throws(() => parseStickyKey(bad), { message: `sticky_key: expected 'ip', 'header:<name>', 'cookie:<name>' or 'sid', got '${bad}'` });
