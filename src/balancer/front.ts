@@ -35,7 +35,7 @@ export class Front {
   #nextId = 1;
   #closed = false;
 
-  readonly #stickyKey: StickyKey | undefined;
+  #stickyKey: StickyKey | undefined;
   readonly #heads = new HeadReader();
 
   /** `stickyKey`: a key read from the request head (header, cookie, sid), which the supervisor then reads before it picks. */
@@ -45,7 +45,9 @@ export class Front {
     this.#warn = warn;
     this.#stickyKey = stickyKey !== undefined && needsHead(stickyKey) ? stickyKey : undefined;
     pool.on('listening', (_worker, address) => {
-      if ('port' in address && this.#server === undefined && !this.#closed) this.#open(address.address, address.port);
+      if (!('port' in address) || this.#server !== undefined || this.#closed) return;
+      if (address.tls && this.#stickyKey) this.#withoutHeadKey(this.#stickyKey);
+      this.#open(address.address, address.port);
     });
     pool.on('took', (worker, id, accepted) => this.#took(worker, id, accepted));
     pool.on('closed', (worker, count) => {
@@ -66,6 +68,18 @@ export class Front {
   close(): void {
     this.#closed = true;
     this.#server?.close();
+  }
+
+  // The app terminates TLS itself: the request head is encrypted, and reading it would
+  // take the handshake's bytes from the worker's TLS. Say so once, at start, and balance
+  // without the key.
+  #withoutHeadKey(key: StickyKey): void {
+    this.#stickyKey = undefined;
+    const fallback = key.kind === 'sid' ? 'by least connections' : 'by client address, as sticky_key: ip';
+    this.#warn(
+      `balancer: sticky_key '${key.kind === 'header' || key.kind === 'cookie' ? `${key.kind}:${key.name}` : key.kind}' is read from the request head, but the app terminates TLS itself, so the head is encrypted: ` +
+        `connections go ${fallback}. Set sticky_key: ip, or terminate TLS in a proxy in front of drover (nginx, a load balancer)`,
+    );
   }
 
   #open(host: string, port: number): void {

@@ -93,7 +93,8 @@ const WORKER_GUARDS: Record<WorkerMessage['type'], Guard> = {
   listening: ({ address }) => {
     if (!isObject(address)) return 'address is missing';
     if (isString(address.path)) return undefined;
-    return isString(address.address) && isString(address.family) && isNumber(address.port) ? undefined : 'address is malformed';
+    const tls = address.tls === undefined || typeof address.tls === 'boolean';
+    return isString(address.address) && isString(address.family) && isNumber(address.port) && tls ? undefined : 'address is malformed';
   },
   fatal: ({ error }) => (isObject(error) && isString(error.name) && isString(error.message) ? undefined : 'error is malformed'),
   draining: drainReport,

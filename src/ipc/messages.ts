@@ -69,7 +69,10 @@ export interface DrainReport {
 }
 
 /** Where a server listens: a TCP address, or a Unix socket / named pipe path. */
-export type ListenAddress = { address: string; family: string; port: number } | { path: string };
+export type ListenAddress =
+  /** `tls`: the server terminates TLS itself (an https or tls server), so what it reads is encrypted on the wire. */
+  | { address: string; family: string; port: number; tls?: boolean }
+  | { path: string };
 
 /** What a worker reports every stats interval; it doubles as its heartbeat. */
 export interface WorkerStats {

@@ -146,5 +146,7 @@ function describeAddress(server: net.Server): ListenAddress | undefined {
   const address = server.address();
   if (address === null) return undefined;
   if (typeof address === 'string') return { path: address };
-  return { address: address.address, family: address.family, port: address.port };
+  // A tls.Server (https's too) has setSecureContext: no need to load node:tls to ask.
+  const tls = typeof (server as net.Server & { setSecureContext?: unknown }).setSecureContext === 'function';
+  return { address: address.address, family: address.family, port: address.port, ...(tls ? { tls } : {}) };
 }

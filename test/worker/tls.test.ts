@@ -56,4 +56,21 @@ describe('HTTPS', () => {
     drover.signal('SIGTERM');
     assert.equal((await drover.exited).code, 0);
   });
+
+  it("sticky by cookie with TLS terminated in the app: drover says at start that the head is encrypted, goes by address, and every request over TLS answers", async () => {
+    const port = await freePort();
+    const drover = new DroverProcess(['run', fixture('https-server.cjs'), '-i', '2', '--name', 'secure-sticky', '--balance', 'sticky', '--sticky-key', 'cookie:sid'], {
+      env: { PORT: String(port) },
+    });
+    await drover.waitUntilListening();
+    assert.match(
+      drover.stderr,
+      /balancer: sticky_key 'cookie:sid' is read from the request head, but the app terminates TLS itself, so the head is encrypted: connections go by client address, as sticky_key: ip\. Set sticky_key: ip, or terminate TLS in a proxy/,
+    );
+    const answers = [];
+    for (let i = 0; i < 10; i++) answers.push(await getTls(`https://127.0.0.1:${port}/`, new https.Agent({ keepAlive: false })));
+    assert.deepEqual(answers.map((answer) => answer.status), Array(10).fill(200));
+    drover.signal('SIGTERM');
+    assert.equal((await drover.exited).code, 0);
+  });
 });
