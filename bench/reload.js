@@ -10,9 +10,10 @@
 //
 // `--balance <policy>` (and `--sticky-key <key>`) reloads drover under its own balancer
 // (least-connections, sticky) instead of node:cluster's round-robin; `--no-pm2` leaves
-// PM2 out, to run one policy after another quickly.
+// PM2 out, to run one policy after another quickly. `--reload-strategy surge` reloads
+// all or nothing (every new worker up and healthy before any old one drains).
 //
-//   node bench/reload.js [--duration 20] [--reloads 3] [--connections 50] [--app <script>] [--balance <policy>] [--sticky-key <key>] [--no-pm2]
+//   node bench/reload.js [--duration 20] [--reloads 3] [--connections 50] [--app <script>] [--balance <policy>] [--sticky-key <key>] [--reload-strategy surge] [--no-pm2]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,8 +25,9 @@ const connections = option('connections', 50);
 const app = textOption('app') ?? 'examples/hello/server.js';
 const balance = textOption('balance');
 const stickyKey = textOption('sticky-key');
-const balanceFlags = [...(balance ? ['--balance', balance] : []), ...(stickyKey ? ['--sticky-key', stickyKey] : [])];
-const droverName = balance ? `drover ${balance}${stickyKey ? ` ${stickyKey}` : ''}` : 'drover';
+const strategy = textOption('reload-strategy');
+const balanceFlags = [...(balance ? ['--balance', balance] : []), ...(stickyKey ? ['--sticky-key', stickyKey] : []), ...(strategy ? ['--reload-strategy', strategy] : [])];
+const droverName = ['drover', balance, stickyKey, strategy].filter(Boolean).join(' ');
 const pm2Home = mkdtempSync(`${tmpdir()}/drover-bench-pm2-`);
 const pm2 = (...args) => execFileSync(`${ROOT}node_modules/.bin/pm2`, args, { cwd: ROOT, env: { ...process.env, PM2_HOME: pm2Home }, stdio: 'pipe' });
 
