@@ -53,12 +53,7 @@ export class Reloader {
         const why = outcome.ok ? `exited (${failed.exitedWith}) while the rest of its batch started` : outcome.why;
         return end({ slot: failed.slot, pid: failed.pid, why });
       }
-      for (const candidate of candidates) {
-        const entry = this.#promote(candidate, 'reload');
-        if (!entry) continue;
-        emit('reload-replaced', entry);
-        replaced.push(entry);
-      }
+      this.#promoteAll(candidates, replaced);
     }
     // Every slot has a worker that started and listened: a crash loop given up on
     // before (a bad deploy, now fixed) is over.
@@ -99,14 +94,19 @@ export class Reloader {
       const failed = candidates[index]!;
       return end({ slot: failed.slot, pid: failed.pid, why: typeof failure === 'number' ? `exited (${failed.exitedWith}) while the others were checked` : failure.why });
     }
+    this.#promoteAll(candidates, replaced);
+    this.#restarts.clearGiveUp();
+    return end(undefined);
+  }
+
+  // A reload's new workers take their slots, each old one drains; each replacement is told and noted in `replaced`.
+  #promoteAll(candidates: WorkerView[], replaced: ReplacedSlot[]): void {
     for (const candidate of candidates) {
       const entry = this.#promote(candidate, 'reload');
       if (!entry) continue;
-      emit('reload-replaced', entry);
+      this.#ctx.emit('reload-replaced', entry);
       replaced.push(entry);
     }
-    this.#restarts.clearGiveUp();
-    return end(undefined);
   }
 
   // Up (listening, or ready() with wait_ready), then healthy: the app's health check,
