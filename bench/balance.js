@@ -7,15 +7,20 @@
 // supervisor's CPU time per request (user + system, from /proc): what the balancer
 // itself costs, steadier than req/s on a machine the load generator shares.
 //
-// wrk connects from 127.0.0.1 only, so under `sticky` every connection goes to one
-// worker; wrk sends no cookie, so `sticky cookie` reads and searches every head, then
-// falls back to the address.
+// wrk connects from 127.0.0.1 only, so under `sticky` (by address) every connection
+// goes to one worker. Each of wrk's two threads sends a session cookie of its own, two
+// values that hash to the two slots, so that under `sticky cookie` the key is found in
+// every head and the connections spread over both workers, as many clients' would;
+// every policy gets the same requests.
 //
 // `--compare <folder>` adds another build of drover (a checkout of an earlier commit,
 // built) for each policy but round-robin, in the same rounds, and prints per-round
 // ratios of this build to it. `--mode keep-alive` or `--mode per-connection` runs one.
 //
 //   node bench/balance.js [--rounds 3] [--duration 5] [--connections 50] [--compare <folder>] [--mode per-connection]
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { rendezvousScore } from '../dist/balancer/index.js';
 import { cpuSeconds, freePort, median, option, runWrk, startServer, stopServer, textOption } from './lib.js';
 
 const rounds = option('rounds', 3);
@@ -39,6 +44,28 @@ const modes = Object.fromEntries(
   Object.entries({ 'keep-alive': undefined, 'per connection': 'Connection: close' }).filter(([mode]) => !onlyMode || mode.replace(' ', '-') === onlyMode),
 );
 
+// A cookie value that sticky hashing sends to `slot` of two.
+const cookieFor = (slot) => {
+  for (let i = 0; ; i++) if (rendezvousScore(`s${i}`, slot) > rendezvousScore(`s${i}`, 1 - slot)) return `s${i}`;
+};
+// wrk runs setup() once per thread, then init() in the thread: a header set there is in every request, built once.
+const scriptDir = mkdtempSync(`${tmpdir()}/drover-bench-balance-`);
+process.once('exit', () => rmSync(scriptDir, { recursive: true, force: true }));
+const script = `${scriptDir}/cookies.lua`;
+writeFileSync(
+  script,
+  `local cookies = { "session=${cookieFor(0)}", "session=${cookieFor(1)}" }
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("cookie", cookies[(threads - 1) % 2 + 1])
+end
+function init(args)
+  wrk.headers["Cookie"] = cookie
+end
+`,
+);
+
 const results = new Map(variants.flatMap(({ name }) => Object.keys(modes).map((mode) => [`${name} | ${mode}`, []])));
 console.log(`balance: wrk, ${rounds} rounds x ${duration} s, ${connections} connections, 2 workers${compare ? `, compared with ${compare}` : ''}`);
 for (let round = 0; round < rounds; round++) {
@@ -49,7 +76,7 @@ for (let round = 0; round < rounds; round++) {
     try {
       for (const [mode, header] of Object.entries(modes)) {
         const cpuBefore = cpuSeconds(server.child.pid);
-        const figures = await runWrk(`http://127.0.0.1:${port}/`, { connections, duration, header });
+        const figures = await runWrk(`http://127.0.0.1:${port}/`, { connections, duration, header, script });
         figures.supervisorUs = ((cpuSeconds(server.child.pid) - cpuBefore) * 1e6) / figures.total;
         results.get(`${variant.name} | ${mode}`).push(figures);
         console.log(`round ${round + 1} ${variant.name.padEnd(28)} ${mode.padEnd(14)} ${String(Math.round(figures.rps)).padStart(7)} req/s  p99 ${figures.p99} ms  failed ${figures.failed}  supervisor ${figures.supervisorUs.toFixed(1)} us/req`);

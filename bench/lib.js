@@ -176,11 +176,12 @@ function loadWithWrk(url, { connections, duration }) {
 /**
  * Run wrk against a URL and parse what it prints: req/s, total requests, failed ones
  * (socket errors plus non-2xx/3xx answers), p99 and slowest latency in ms. `header`
- * adds one request header (`Connection: close` makes every request a new connection).
+ * adds one request header (`Connection: close` makes every request a new connection);
+ * `script` is a wrk Lua script.
  */
-export function runWrk(url, { connections, duration, header }) {
+export function runWrk(url, { connections, duration, header, script }) {
   return new Promise((resolve, reject) => {
-    const args = ['-t2', `-c${connections}`, `-d${duration}s`, '--latency', ...(header ? ['-H', header] : []), url];
+    const args = ['-t2', `-c${connections}`, `-d${duration}s`, '--latency', ...(header ? ['-H', header] : []), ...(script ? ['-s', script] : []), url];
     const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (chunk) => (out += chunk));
