@@ -374,12 +374,17 @@ export interface HostDeploy {
   ms: number;
 }
 
+/** nginx's fail_timeout in the generated upstream (src/init/nginx.ts), and a margin. */
+const NGINX_FAIL_TIMEOUT_MS = 5500;
+
 /**
  * The deploy the README describes, one host at a time: `drover reload api` on the
  * host ('reload'), or ('restart') stop it with SIGTERM (readiness off at once, serving
  * for shutdown_delay, then the drain, whose refused connections nginx retries on the
- * other hosts) and start it again, and only go on once its /readyz is 200.
+ * other hosts) and start it again, and only go on once its /readyz is 200 and nginx's
+ * fail_timeout has passed.
  */
+
 export async function rollingDeploy(cluster: Multihost, how: 'reload' | 'restart'): Promise<HostDeploy[]> {
   const done: HostDeploy[] = [];
   for (const host of cluster.hosts) {
@@ -400,6 +405,9 @@ export async function rollingDeploy(cluster: Multihost, how: 'reload' | 'restart
       }
       exitCode = (await exit).code;
       await host.start();
+      // As the README says: nginx leaves a host that failed aside for fail_timeout; wait
+      // it out before the next one goes, or two hosts are out of the rotation at once.
+      await sleep(NGINX_FAIL_TIMEOUT_MS);
     }
     done.push({ address: host.address, readyzWhileStopping, exitCode, ms: Math.round(performance.now() - started) });
   }
