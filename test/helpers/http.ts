@@ -67,22 +67,29 @@ export function keepAliveLoad(
   options: { keepAlive?: boolean; onAnswer?: (reply: Reply) => void } = {},
 ): { tally: LoadTally; stop(): Promise<LoadTally> } {
   const agent = new http.Agent({ keepAlive: options.keepAlive ?? true, maxSockets: connections });
-  const tally: LoadTally = { ok: 0, failed: 0, failures: [] };
+  return loadLoop({ ok: 0, failed: 0, failures: [] }, connections, agent, async () => {
+    const reply = await get(url, { agent });
+    if (reply.status !== 200) return `status ${reply.status}`;
+    options.onAnswer?.(reply);
+    return undefined;
+  });
+}
+
+/**
+ * `connections` clients, each running `attempt` in a loop until `stop()`, which
+ * resolves with the tally once every client has finished its last one. An attempt
+ * resolves with undefined for an answer that counts, or with why it failed; one that
+ * throws (a socket error) failed with its message. `agent` is destroyed at the end.
+ */
+export function loadLoop<T extends LoadTally>(tally: T, connections: number, agent: http.Agent, attempt: () => Promise<string | undefined>): { tally: T; stop(): Promise<T> } {
   let running = true;
   const client = async () => {
     while (running) {
-      try {
-        const reply = await get(url, { agent });
-        if (reply.status === 200) {
-          tally.ok += 1;
-          options.onAnswer?.(reply);
-        } else {
-          tally.failed += 1;
-          tally.failures.push(`status ${reply.status}`);
-        }
-      } catch (error) {
+      const failure = await attempt().catch((error: Error) => error.message);
+      if (failure === undefined) tally.ok += 1;
+      else {
         tally.failed += 1;
-        tally.failures.push((error as Error).message);
+        tally.failures.push(failure);
       }
     }
   };

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { AppOptions } from '../../src/config/index.js';
 import { nginxSite } from '../../src/init/nginx.js';
+import { loadLoop, type LoadTally as AnswerTally } from './http.js';
 
 // Several drover "hosts" behind a real nginx, sharing a real redis-server, on loopback:
 // each host is a `drover run` of its own (its own DROVER_HOME, as on its own machine)
@@ -284,10 +285,7 @@ export async function whoIs(url: string, cookie: string): Promise<{ host: string
 }
 
 /** What a load saw: each answer that was 200 with the session's user counts as ok. */
-export interface LoadTally {
-  ok: number;
-  failed: number;
-  failures: string[];
+export interface LoadTally extends AnswerTally {
   /** Milliseconds per request, ok or not. */
   latencies: number[];
   /** Answers by the host that served them. */
@@ -302,38 +300,18 @@ export interface LoadTally {
 export function sessionLoad(url: string, cookie: string, connections: number, user = 'ada'): { tally: LoadTally; stop(): Promise<LoadTally> } {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const tally: LoadTally = { ok: 0, failed: 0, failures: [], latencies: [], byHost: {} };
-  let running = true;
-  const client = async () => {
-    while (running) {
-      const started = performance.now();
-      try {
-        const answer = await request(`${url}/me`, { agent, headers: { cookie } });
-        tally.latencies.push(performance.now() - started);
-        const body = answer.status === 200 ? (JSON.parse(answer.body) as { host: string; user: string | null }) : undefined;
-        if (body?.user === user) {
-          tally.ok += 1;
-          tally.byHost[body.host] = (tally.byHost[body.host] ?? 0) + 1;
-        } else {
-          tally.failed += 1;
-          tally.failures.push(body ? `user ${body.user} from ${body.host}` : `status ${answer.status}: ${answer.body.slice(0, 200)}`);
-        }
-      } catch (error) {
-        tally.latencies.push(performance.now() - started);
-        tally.failed += 1;
-        tally.failures.push((error as Error).message);
-      }
+  return loadLoop(tally, connections, agent, async () => {
+    const started = performance.now();
+    try {
+      const answer = await request(`${url}/me`, { agent, headers: { cookie } });
+      const body = answer.status === 200 ? (JSON.parse(answer.body) as { host: string; user: string | null }) : undefined;
+      if (body?.user !== user) return body ? `user ${body.user} from ${body.host}` : `status ${answer.status}: ${answer.body.slice(0, 200)}`;
+      tally.byHost[body.host] = (tally.byHost[body.host] ?? 0) + 1;
+      return undefined;
+    } finally {
+      tally.latencies.push(performance.now() - started);
     }
-  };
-  const clients = Array.from({ length: connections }, client);
-  return {
-    tally,
-    async stop() {
-      running = false;
-      await Promise.all(clients);
-      agent.destroy();
-      return tally;
-    },
-  };
+  });
 }
 
 /** The p-th percentile (0-100) of `values`, in their unit; 0 for none. */
