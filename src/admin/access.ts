@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
 import type { AppOptions } from '../config/app-schema.js';
+import { isLoopback } from '../config/loopback.js';
 import { DroverError } from '../errors/index.js';
 
 // Who may use the admin listener. Over TCP the owner's socket permissions protect
@@ -43,13 +43,7 @@ export function adminAccess(app: AppOptions, env: Readonly<Record<string, string
   return { host: app.admin_host, port: app.admin_port, tokenDigest: token === undefined ? undefined : digest(token), publicProbes: app.admin_public_probes };
 }
 
-/** Whether `host` names this machine only: 127.0.0.0/8, ::1 or localhost. */
-export function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true;
-  const bare = host.replace(/^\[|\]$/g, '');
-  if (isIP(bare) === 4) return bare.startsWith('127.');
-  return bare === '::1' || bare === '::ffff:127.0.0.1';
-}
+export { isLoopback };
 
 /** Whether an Authorization header carries the token, compared in constant time (digests of equal length). */
 export function hasToken(authorization: string | undefined, tokenDigest: Buffer): boolean {

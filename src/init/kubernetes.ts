@@ -4,6 +4,7 @@ import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisrup
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IService } from 'kubernetes-models/v1/Service';
 import { formatDuration } from '../config/index.js';
+import { isLoopback } from '../config/loopback.js';
 import type { InitContext } from './context.js';
 import type { GeneratedFile } from './dockerfile.js';
 import { planGrace, type GracePlan } from './grace.js';
@@ -154,8 +155,4 @@ function appContainer(context: InitContext, image: string, resources: PodResourc
     ...(preStop ? { lifecycle: { preStop: { exec: { command: ['sleep', String(PRESTOP_SLEEP_SECONDS)] } } } } : {}),
     securityContext: { allowPrivilegeEscalation: false },
   };
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { Socket } from 'node:net';
+import { isLoopback } from '../config/loopback.js';
 
 // The least of a WebSocket client (RFC 6455) that talking to Node's inspector on
 // loopback needs: the upgrade handshake, masked text frames out, text frames in
@@ -129,10 +130,6 @@ export class WebSocketClient {
     // Bounded: before a listener, only what came with the handshake can be here.
     else if (this.#early.length < 100) this.#early.push(text);
   }
-}
-
-function isLoopback(host: string): boolean {
-  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]' || host === '::1';
 }
 
 /** A client frame: FIN set, masked, as RFC 6455 requires of clients. */
