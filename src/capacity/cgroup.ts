@@ -121,7 +121,8 @@ function ancestry(mount: string, cgroupPath: string): string[] {
   return dirs;
 }
 
-function readText(root: string, file: string): string | undefined {
+/** A file under `root`, trimmed; undefined when it cannot be read. */
+export function readText(root: string, file: string): string | undefined {
   try {
     return readFileSync(path.join(root, file), 'utf8').trim();
   } catch {

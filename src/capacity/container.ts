@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { readText } from './cgroup.js';
 
 // Whether drover runs inside a container, and what says so. Inside one the rules
 // change: the orchestrator restarts and scales, a load balancer must stop sending
@@ -48,19 +49,11 @@ export function detectContainer(facts: ContainerFacts = currentContainerFacts())
   if (existsSync(path.join(root, 'run/.containerenv'))) return { runtime: 'podman', evidence: '/run/.containerenv exists' };
   // systemd's convention, set by podman, systemd-nspawn and LXC.
   if (env.container) return { runtime: env.container, evidence: `container=${env.container} is set` };
-  const cgroup = readText(path.join(root, 'proc/self/cgroup'));
+  const cgroup = readText(root, 'proc/self/cgroup');
   for (const [pattern, runtime] of CGROUP_RUNTIMES) {
     const line = cgroup?.split('\n').find((entry) => pattern.test(entry));
     if (line) return { runtime, evidence: `/proc/self/cgroup: ${line.trim()}` };
   }
   if (pid === 1) return { runtime: 'a container (PID 1)', evidence: 'drover is PID 1' };
   return undefined;
-}
-
-function readText(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
 }
