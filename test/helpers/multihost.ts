@@ -167,6 +167,8 @@ export async function startMultihost(options: MultihostOptions): Promise<Multiho
     }
     killAll();
     process.removeListener('exit', killAll);
+    // SIGKILL is delivered asynchronously: a process may be listed for a moment after kill().
+    await waitUntil(() => [...groups].every((group) => processGroupMembers(group.pid).length === 0), 5000, 'every killed process group to be gone').catch(() => {});
   };
   try {
     const [redisPort, appPort, adminPort, nginxPort] = await freePorts(['127.0.0.1', ...HOST_ADDRESSES], 4);
