@@ -1,26 +1,39 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ServerResponse } from 'node:http';
 import { REQUEST_BUCKETS, type DurationCounts } from '../ipc/messages.js';
 
 // The request duration histogram, for apps that import nothing: the tracker stamps
-// each request as it arrives and counts it in its bucket when its response finishes.
-// Per request that is one performance.now() and a property at the start, one listener
-// (the same function for every response: nothing allocated), and a scan of 11 bounds
-// at the end. A response whose connection dies before it finishes is not counted.
+// each request as it arrives, and the response is counted in its bucket when Node's
+// HTTP server publishes that it finished, on its own diagnostics channel. Per request
+// that is one performance.now() and a property at the start, and at the end one call
+// and a scan of 11 bounds. A listener on each response's 'finish' cost more: the
+// server has one there already, so adding ours made an array, and every emit copied
+// it (bench/metrics.js prices both). A response whose connection dies before it
+// finishes is not counted, and neither is one the tracker did not stamp.
+
+/** Node publishes { request, response, socket, server } here as each response finishes. */
+export const RESPONSE_FINISH_CHANNEL = 'http.server.response.finish';
 
 const STARTED = Symbol('drover.requestStarted');
-type Timed = ServerResponse & { [STARTED]: number };
+type Timed = ServerResponse & { [STARTED]?: number };
 
 /** Counts of request durations by bucket since the worker started; see DurationCounts. */
 export class RequestDurations {
   readonly #counts: number[] = new Array<number>(REQUEST_BUCKETS.length + 1).fill(0);
   #sum = 0;
-  // One listener for every response: `this` is the response.
-  readonly #listener = finishListener(this);
+  readonly #onFinish = (message: unknown): void => {
+    const response = (message as { response: Timed }).response;
+    const started = response[STARTED];
+    if (started !== undefined) this.observe((performance.now() - started) / 1000);
+  };
+
+  constructor() {
+    subscribe(RESPONSE_FINISH_CHANNEL, this.#onFinish);
+  }
 
   /** Time this response, from now until it finishes. */
   time(res: ServerResponse): void {
     (res as Timed)[STARTED] = performance.now();
-    res.on('finish', this.#listener);
   }
 
   observe(seconds: number): void {
@@ -34,10 +47,9 @@ export class RequestDurations {
   snapshot(): DurationCounts {
     return { counts: [...this.#counts], sum: this.#sum };
   }
-}
 
-function finishListener(durations: RequestDurations): (this: Timed) => void {
-  return function onFinish(this: Timed) {
-    durations.observe((performance.now() - this[STARTED]) / 1000);
-  };
+  /** Stop counting. */
+  close(): void {
+    unsubscribe(RESPONSE_FINISH_CHANNEL, this.#onFinish);
+  }
 }

@@ -14,8 +14,8 @@ import type { RequestDurations } from './request-durations.js';
 // wrapped emit sees every event whenever the app's own listeners were added.
 //
 // Requests cost one counter increment while serving, plus the duration histogram's
-// stamp and finish listener (request-durations.ts) unless request_metrics is off; the
-// per-response bookkeeping a drain needs is attached only once the drain has begun.
+// stamp (request-durations.ts) unless request_metrics is off; the per-response
+// bookkeeping a drain needs is attached only once the drain has begun.
 
 /** What the tracker knows about one connection. */
 export interface ConnectionState {

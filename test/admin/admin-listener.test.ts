@@ -58,6 +58,9 @@ describe('admin listener', () => {
     const got = samples(metrics.body);
     assert.equal(got.get('shop_orders_total{kind="book"}'), 6);
     assert.equal(got.get('drover_http_requests_total{app="admin-token"}'), 6);
+    // Each finished response is in the duration histogram, counted once.
+    assert.equal(got.get('drover_http_request_duration_seconds_count{app="admin-token"}'), 6);
+    assert.equal(got.get('drover_http_request_duration_seconds_bucket{app="admin-token",le="+Inf"}'), 6);
     assert.equal(got.get('drover_workers{app="admin-token",state="ready"}'), 2);
     // The same text over the control socket, for a user without the port.
     const cli = await runDrover(['metrics', 'admin-token']);
