@@ -19,5 +19,5 @@ export function choosePolicy(app: Pick<AppOptions, 'balance' | 'sticky_key'>): {
   if (app.balance === 'least-connections') return { policy: new LeastConnections(), key: undefined };
   const key = parseStickyKey(app.sticky_key);
   // With sid, a handshake (no session yet) goes by least connections; the front routes the rest by the sid's tag.
-  return { policy: key.kind === 'sid' ? new Sticky(() => undefined) : new Sticky(), key };
+  return { policy: key.kind === 'sid' ? new Sticky(() => undefined, false) : new Sticky(), key };
 }

@@ -21,8 +21,8 @@ interface InFlight {
   member: Member;
   /** What the policy picked by: the client's address, and the key from the head; a retry picks by the same. */
   facts: ConnectionFacts;
-  /** Workers that already had it and could not take it. */
-  tried: Set<number>;
+  /** Workers that already had it and could not take it; made on the first retry. */
+  tried: Set<number> | undefined;
 }
 
 export class Front {
@@ -102,12 +102,12 @@ export class Front {
 
   #accept(handle: RawHandle, head?: string, key?: StickyKey): void {
     const peer: { address?: string } = {};
-    handle.getpeername(peer);
+    if (this.#policy.byAddress) handle.getpeername(peer);
     const facts: ConnectionFacts = { remoteAddress: peer.address, key: head === undefined || !key ? undefined : keyFromHead(head, key) };
     const member = (key?.kind === 'sid' ? this.#sessionOwner(facts.key) : undefined) ?? this.#policy.pick(facts);
     if (!member) return handle.close();
     const id = this.#nextId++;
-    this.#inFlight.set(id, { handle, head, member, facts, tried: new Set() });
+    this.#inFlight.set(id, { handle, head, member, facts, tried: undefined });
     this.#send(id);
   }
 
@@ -123,7 +123,7 @@ export class Front {
 
   #send(id: number): void {
     const entry = this.#inFlight.get(id)!;
-    const worker = this.#pool.live().find((candidate) => candidate.pid === entry.member.pid);
+    const worker = this.#pool.livePid(entry.member.pid);
     if (!worker) return this.#retry(id, entry.member.pid);
     const message: ConnectionMessage = { cmd: PROTOCOL_CMD, v: PROTOCOL_VERSION, type: 'conn', id, port: this.#port, ...(entry.head ? { head: entry.head } : {}) };
     this.#pool.sendConnection(worker, message, entry.handle, () => this.#retry(id, worker.pid));
@@ -145,7 +145,7 @@ export class Front {
   #retry(id: number, from: number): void {
     const entry = this.#inFlight.get(id);
     if (!entry || entry.member.pid !== from) return;
-    entry.tried.add(entry.member.pid);
+    (entry.tried ??= new Set()).add(entry.member.pid);
     const next = this.#pickExcept(entry);
     if (!next) {
       this.#inFlight.delete(id);
@@ -164,9 +164,10 @@ export class Front {
 
   #pickExcept(entry: InFlight): Member | undefined {
     const member = this.#policy.pick(entry.facts);
-    if (member && !entry.tried.has(member.pid)) return member;
+    const tried = entry.tried ?? new Set();
+    if (member && !tried.has(member.pid)) return member;
     // A sticky pick gives the same one again: any other ready worker will do.
-    const other = this.#serving().find((worker) => !entry.tried.has(worker.pid));
+    const other = this.#serving().find((worker) => !tried.has(worker.pid));
     return other ? { pid: other.pid, slot: other.slot } : undefined;
   }
 }

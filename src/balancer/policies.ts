@@ -5,6 +5,7 @@ import { MemberSet, type BalancePolicy, type ConnectionFacts, type Member } from
 /** Each connection to the next member in turn (node:cluster's default, as a policy). */
 export class RoundRobin implements BalancePolicy {
   readonly name: string = 'round-robin';
+  readonly byAddress: boolean = false;
   protected readonly set = new MemberSet();
   #next = 0;
 
@@ -42,12 +43,8 @@ export class LeastConnections extends RoundRobin {
   #turn = 0;
 
   override pick(_connection?: ConnectionFacts): Member | undefined {
-    const members = this.set.members();
-    if (members.length === 0) return undefined;
-    const fewest = Math.min(...members.map((member) => this.set.connections(member)));
-    const tied = members.filter((member) => this.set.connections(member) === fewest);
-    this.#turn = (this.#turn + 1) % tied.length;
-    return tied[this.#turn];
+    this.#turn = (this.#turn + 1) % Number.MAX_SAFE_INTEGER;
+    return this.set.fewest(this.#turn);
   }
 }
 
@@ -62,12 +59,17 @@ export class LeastConnections extends RoundRobin {
  */
 export class Sticky extends LeastConnections {
   override readonly name: string = 'sticky';
+  override readonly byAddress: boolean;
   readonly #keyOf: (connection: ConnectionFacts) => string | undefined;
 
-  /** `keyOf` says which key a connection is known by: its address (`ip`), or what was read from its request head. */
-  constructor(keyOf: (connection: ConnectionFacts) => string | undefined = (connection) => connection.key ?? connection.remoteAddress) {
+  /**
+   * `keyOf` says which key a connection is known by: its address (`ip`), or what was
+   * read from its request head; `byAddress`, whether it reads the address.
+   */
+  constructor(keyOf: (connection: ConnectionFacts) => string | undefined = (connection) => connection.key ?? connection.remoteAddress, byAddress = true) {
     super();
     this.#keyOf = keyOf;
+    this.byAddress = byAddress;
   }
 
   override pick(connection: ConnectionFacts): Member | undefined {

@@ -20,6 +20,8 @@ export interface ConnectionFacts {
 
 export interface BalancePolicy {
   readonly name: string;
+  /** Whether pick() reads the client's address: the front asks the kernel for it only then. */
+  readonly byAddress: boolean;
   add(member: Member): void;
   remove(member: Member): void;
   /** Whether the worker with this pid is a member: may take connections now. */
@@ -53,6 +55,19 @@ export class MemberSet {
 
   members(): Member[] {
     return [...this.#open.values()].map((entry) => entry.member);
+  }
+
+  /** The member with the fewest connections open; of those tied, the `turn`-th (modulo their number). Allocates nothing: it runs for every connection. */
+  fewest(turn: number): Member | undefined {
+    let fewest = Infinity;
+    let tied = 0;
+    for (const entry of this.#open.values()) {
+      if (entry.connections < fewest) [fewest, tied] = [entry.connections, 1];
+      else if (entry.connections === fewest) tied += 1;
+    }
+    let index = turn % Math.max(tied, 1);
+    for (const entry of this.#open.values()) if (entry.connections === fewest && index-- === 0) return entry.member;
+    return undefined;
   }
 
   connections(member: Member): number {

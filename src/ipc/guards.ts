@@ -99,7 +99,7 @@ const WORKER_GUARDS: Record<WorkerMessage['type'], Guard> = {
   fatal: ({ error }) => (isObject(error) && isString(error.name) && isString(error.message) ? undefined : 'error is malformed'),
   draining: drainReport,
   drained: drainReport,
-  took: ({ id, accepted }) => (isNumber(id) && typeof accepted === 'boolean' ? undefined : 'id or accepted is malformed'),
+  took: ({ id, accepted, closed }) => (isNumber(id) && typeof accepted === 'boolean' && (closed === undefined || isNumber(closed)) ? undefined : 'id, accepted or closed is malformed'),
   closed: ({ count }) => (isNumber(count) && count >= 0 ? undefined : 'count is malformed'),
   health: ({ health }) => badHealth(health, 'health'),
   bus: ({ to, topic, data }) => ((to === 'others' || (Number.isInteger(to) && (to as number) >= 0)) && isTopic(topic) && isWireValue(data) ? undefined : 'to, topic or data is malformed'),

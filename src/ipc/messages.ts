@@ -158,7 +158,13 @@ export type WorkerMessage =
   /** Everything closed; the worker exits next. */
   | { type: 'drained'; report: DrainReport }
   /** A balanced connection (`conn` with its handle) was taken by the app's server, or refused (no server on that port any more). */
-  | { type: 'took'; id: number; accepted: boolean }
+  | {
+      type: 'took';
+      id: number;
+      accepted: boolean;
+      /** Balanced connections closed since the last report, carried here to save a `closed` message. */
+      closed?: number;
+    }
   /** This many balanced connections closed since the last report (least-connections counts them). */
   | { type: 'closed'; count: number }
   /** The answer to `check`: what the app's health check says now. */

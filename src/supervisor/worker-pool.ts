@@ -145,6 +145,12 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     return [...this.#live];
   }
 
+  /** The live worker with this pid, if there is one. */
+  livePid(pid: number): WorkerView | undefined {
+    for (const worker of this.#live) if (worker.pid === pid) return worker;
+    return undefined;
+  }
+
   get liveCount(): number {
     return this.#live.size;
   }
@@ -204,7 +210,10 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
         health: () => undefined,
         // Sent unasked as a drain ends (a late answer to a scrape counts the same: counts only grow).
         metrics: (message) => this.emit('metrics', handle, message.report),
-        took: (message) => this.emit('took', handle, message.id, message.accepted),
+        took: (message) => {
+          if (message.closed) this.emit('closed', handle, message.closed);
+          this.emit('took', handle, message.id, message.accepted);
+        },
         closed: (message) => this.emit('closed', handle, message.count),
         drained: (message) => {
           handle.drainReport = message.report;

@@ -27,7 +27,8 @@ type GetServer = (server: net.Server, query: { address?: string | null; port?: n
 
 /** What the runtime reports of balanced connections. */
 export interface BalancedReports {
-  took(id: number, accepted: boolean): void;
+  /** `closed`: connections closed since the last report, told along (0: none). */
+  took(id: number, accepted: boolean, closed: number): void;
   closed(count: number): void;
 }
 
@@ -63,15 +64,23 @@ export function installBalancedListen(report: BalancedReports): void {
     process.nextTick(() => callback(0, handle));
   };
 
-  // Closed connections are told in one message per turn of the event loop.
+  // Closed connections are told with the next `took`, or else in one message at the
+  // end of the event loop's turn: with a new connection per request, most ride along.
   let closedSince = 0;
+  let flushing = false;
   const noteClosed = () => {
-    if (closedSince++ > 0) return;
+    closedSince += 1;
+    if (flushing) return;
+    flushing = true;
     setImmediate(() => {
-      const count = closedSince;
-      closedSince = 0;
-      report.closed(count);
+      flushing = false;
+      if (closedSince > 0) report.closed(takeClosed());
     });
+  };
+  const takeClosed = () => {
+    const count = closedSince;
+    closedSince = 0;
+    return count;
   };
 
   process.on('internalMessage', (message: unknown, handle: unknown) => {
@@ -79,7 +88,7 @@ export function installBalancedListen(report: BalancedReports): void {
     const target = byPort.get(message.port);
     if (!target?.handle.onconnection || handle === undefined) {
       // No server on that port any more (closed for a drain): the supervisor gives it to another worker.
-      report.took(message.id, false);
+      report.took(message.id, false, takeClosed());
       return;
     }
     target.server.prependOnceListener('connection', (socket: net.Socket) => {
@@ -88,7 +97,7 @@ export function installBalancedListen(report: BalancedReports): void {
       socket.once('close', noteClosed);
     });
     target.handle.onconnection(0, handle);
-    report.took(message.id, true);
+    report.took(message.id, true, takeClosed());
   });
 }
 

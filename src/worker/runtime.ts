@@ -106,7 +106,7 @@ function startRuntime(settings: RuntimeSettings): void {
   if (settings.sidSlot !== undefined) tagEngineIoSessions(settings.sidSlot);
   if (settings.balanced) {
     installBalancedListen({
-      took: (id, accepted) => channel.send({ type: 'took', id, accepted }),
+      took: (id, accepted, closed) => channel.send({ type: 'took', id, accepted, ...(closed > 0 ? { closed } : {}) }),
       closed: (count) => channel.send({ type: 'closed', count }),
     });
   }
