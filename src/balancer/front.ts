@@ -101,9 +101,10 @@ export class Front {
   }
 
   #accept(handle: RawHandle, head?: string, key?: StickyKey): void {
+    const found = head === undefined || !key ? undefined : keyFromHead(head, key);
     const peer: { address?: string } = {};
-    if (this.#policy.byAddress) handle.getpeername(peer);
-    const facts: ConnectionFacts = { remoteAddress: peer.address, key: head === undefined || !key ? undefined : keyFromHead(head, key) };
+    if (found === undefined && this.#policy.byAddress) handle.getpeername(peer);
+    const facts: ConnectionFacts = { remoteAddress: peer.address, key: found };
     const member = (key?.kind === 'sid' ? this.#sessionOwner(facts.key) : undefined) ?? this.#policy.pick(facts);
     if (!member) return handle.close();
     const id = this.#nextId++;

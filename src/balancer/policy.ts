@@ -20,7 +20,7 @@ export interface ConnectionFacts {
 
 export interface BalancePolicy {
   readonly name: string;
-  /** Whether pick() reads the client's address: the front asks the kernel for it only then. */
+  /** Whether pick() reads the client's address of a connection with no key: the front asks the kernel for it only then. */
   readonly byAddress: boolean;
   add(member: Member): void;
   remove(member: Member): void;
