@@ -9,7 +9,6 @@
 //
 //   node bench/metrics.js [--rounds 5] [--duration 5] [--connections 50] [--scrapes 30] [--skip-micro] [--skip-load] [--skip-scrape]
 import { channel } from 'node:diagnostics_channel';
-import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import { RESPONSE_FINISH_CHANNEL, RequestDurations } from '../dist/worker/request-durations.js';
 import { LOAD_TOOL, ROOT, cpuSeconds, freePort, groupCpuSeconds, load, median, option, startServer, stopServer } from './lib.js';
@@ -61,7 +60,8 @@ if (!skip('micro')) {
   };
   const run = (make) => {
     const live = make();
-    const responses = Array.from({ length: count }, () => new EventEmitter().on('finish', serverFinish));
+    const request = { method: 'GET', httpVersionMajor: 1, httpVersionMinor: 1, headers: {} };
+    const responses = Array.from({ length: count }, () => new http.ServerResponse(request).on('finish', serverFinish));
     const started = process.hrtime.bigint();
     for (const res of responses) live(res);
     const ns = Number(process.hrtime.bigint() - started) / count;

@@ -1,5 +1,5 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { ServerResponse } from 'node:http';
+import { ServerResponse } from 'node:http';
 import { REQUEST_BUCKETS, type DurationCounts } from '../ipc/messages.js';
 
 // The request duration histogram, for apps that import nothing: the tracker stamps
@@ -9,7 +9,9 @@ import { REQUEST_BUCKETS, type DurationCounts } from '../ipc/messages.js';
 // and a scan of 11 bounds. A listener on each response's 'finish' cost more: the
 // server has one there already, so adding ours made an array, and every emit copied
 // it (bench/metrics.js prices both). A response whose connection dies before it
-// finishes is not counted, and neither is one the tracker did not stamp.
+// finishes is not counted, and neither is one the tracker did not stamp. Node
+// publishes there for its HTTP/1 server only: a response of http2's compatibility API
+// gets the listener.
 
 /** Node publishes { request, response, socket, server } here as each response finishes. */
 export const RESPONSE_FINISH_CHANNEL = 'http.server.response.finish';
@@ -21,6 +23,8 @@ type Timed = ServerResponse & { [STARTED]?: number };
 export class RequestDurations {
   readonly #counts: number[] = new Array<number>(REQUEST_BUCKETS.length + 1).fill(0);
   #sum = 0;
+  // For a response Node does not publish (http2's): `this` is the response.
+  readonly #listener = finishListener(this);
   readonly #onFinish = (message: unknown): void => {
     const response = (message as { response: Timed }).response;
     const started = response[STARTED];
@@ -34,6 +38,7 @@ export class RequestDurations {
   /** Time this response, from now until it finishes. */
   time(res: ServerResponse): void {
     (res as Timed)[STARTED] = performance.now();
+    if (!(res instanceof ServerResponse)) (res as NodeJS.EventEmitter).on('finish', this.#listener);
   }
 
   observe(seconds: number): void {
@@ -52,4 +57,10 @@ export class RequestDurations {
   close(): void {
     unsubscribe(RESPONSE_FINISH_CHANNEL, this.#onFinish);
   }
+}
+
+function finishListener(durations: RequestDurations): (this: Timed) => void {
+  return function onFinish(this: Timed) {
+    durations.observe((performance.now() - this[STARTED]!) / 1000);
+  };
 }

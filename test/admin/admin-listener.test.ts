@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { describe, it } from 'node:test';
 import { DroverProcess, fixture, runDrover, scratchDir, sleep } from '../helpers/drover-process.js';
@@ -67,6 +68,31 @@ describe('admin listener', () => {
     assert.equal(cli.code, 0, cli.output);
     assert.equal(samples(cli.stdout).get('shop_orders_total{kind="book"}'), 6);
     assert.deepEqual([...samples(cli.stdout).keys()].filter((key) => !key.startsWith('drover_')), [...got.keys()].filter((key) => !key.startsWith('drover_')));
+    await stop(drover);
+  });
+
+  it('counts the requests of an HTTP/2 app (http2 compatibility API) in the request histogram too', async () => {
+    const [port, admin] = [await freePort(), await freePort()];
+    const drover = new DroverProcess(['run', fixture('h2c-server.cjs'), '-i', '1', '--name', 'h2c', '--admin-port', String(admin)], { env: { PORT: String(port) } });
+    await drover.waitUntilListening();
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    try {
+      for (let i = 0; i < 5; i++) {
+        const status = await new Promise<number>((resolve, reject) => {
+          const stream = session.request({ ':path': '/' });
+          let answered = 0;
+          stream.on('response', (headers) => (answered = Number(headers[':status'])));
+          stream.on('error', reject);
+          stream.resume().on('end', () => resolve(answered));
+        });
+        assert.equal(status, 200);
+      }
+    } finally {
+      session.close();
+    }
+    const got = samples((await adminGet(admin, '/metrics')).body);
+    assert.equal(got.get('drover_http_requests_total{app="h2c"}'), 5);
+    assert.equal(got.get('drover_http_request_duration_seconds_count{app="h2c"}'), 5);
     await stop(drover);
   });
 
