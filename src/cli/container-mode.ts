@@ -1,6 +1,7 @@
 import { CONTAINER_SHUTDOWN_DELAY_MS, detectContainer, type ContainerSign } from '../capacity/index.js';
 import type { AppOptions } from '../config/index.js';
 import { formatDuration } from '../config/units.js';
+import { GRACE_MARGIN_MS, graceNeededMs } from '../init/grace.js';
 
 /** An app's options with container mode decided, and the start line that says so (undefined outside one). */
 export interface ContainerDecision {
@@ -26,11 +27,12 @@ export function decideContainerMode(app: AppOptions, sign: ContainerSign | undef
     logs: configured ? logs : Object.freeze({ ...logs, json: true }),
   };
   const why = app.container === true ? 'container: true' : `detected ${sign!.runtime}: ${sign!.evidence}`;
-  // From SIGTERM to the last worker gone: the delay, then at most kill_timeout of drain.
-  const grace = decided.shutdown_delay! + decided.kill_timeout;
+  // From SIGTERM to the supervisor gone: the delay, at most kill_timeout of drain, and
+  // the margin `drover init` writes into the files it generates: one rule for both.
+  const grace = graceNeededMs(decided.shutdown_delay!, decided.kill_timeout);
   const line =
     `container mode (${why}): on SIGTERM drover keeps serving for shutdown_delay ${formatDuration(decided.shutdown_delay!)} while endpoints are removed, ` +
-    `then drains for at most kill_timeout ${formatDuration(decided.kill_timeout)}: give it a grace period over ${formatDuration(grace)}` +
+    `then drains for at most kill_timeout ${formatDuration(decided.kill_timeout)}: give it a grace period of at least ${formatDuration(grace)}, ${formatDuration(GRACE_MARGIN_MS)} of it for drover to exit` +
     ` (Kubernetes' terminationGracePeriodSeconds, 30 s by default; docker stop -t / stop_grace_period, 10 s by default)` +
     (decided.logs.json && !logs.json ? '; worker output as JSON lines' : '');
   return { app: decided, line };

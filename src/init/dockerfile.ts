@@ -1,4 +1,4 @@
-import { GRACE_MARGIN_MS } from './grace.js';
+import { graceNeededMs } from './grace.js';
 import { portAssumed, type InitContext } from './context.js';
 import { healthCheckCommand } from './health-command.js';
 
@@ -64,7 +64,7 @@ export function dockerfile(context: InitContext): string {
     `HEALTHCHECK --interval=10s --timeout=3s --start-period=${seconds(context.startupWindowMs)} --retries=3 CMD ${exec(healthCheckCommand(context))}`,
     'ENTRYPOINT ["/usr/bin/tini", "--"]',
     `# drover's binary itself, never npm or npx: they do not pass SIGTERM on. docker stop waits 10 s unless told more:`,
-    `# this app needs ${seconds(context.pending.shutdownDelayMs + context.app.kill_timeout + GRACE_MARGIN_MS)} (docker run --stop-timeout, or stop_grace_period in Compose).`,
+    `# this app needs ${seconds(graceNeededMs(context.pending.shutdownDelayMs, context.app.kill_timeout))} (docker run --stop-timeout, or stop_grace_period in Compose).`,
     `CMD ${exec(context.command)}`,
     '',
   );

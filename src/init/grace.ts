@@ -20,9 +20,18 @@ export interface GracePlan {
   readonly warning: string | undefined;
 }
 
+/**
+ * The grace period drover needs from the stop signal: the delay (shutdown_delay or a
+ * preStop sleep), at most kill_timeout of drain, and the margin, in whole seconds. The
+ * container-mode start line and the generated files both say this figure.
+ */
+export function graceNeededMs(delayMs: number, killTimeoutMs: number): number {
+  return Math.ceil((delayMs + killTimeoutMs + GRACE_MARGIN_MS) / 1000) * 1000;
+}
+
 /** How long drover needs to stop cleanly, and whether a stated grace period (`--grace`) fits it. */
 export function planGrace(parts: { delayMs: number; delayName: string; killTimeoutMs: number }, statedMs: number | undefined, statedAs: string): GracePlan {
-  const neededMs = Math.ceil((parts.delayMs + parts.killTimeoutMs + GRACE_MARGIN_MS) / 1000) * 1000;
+  const neededMs = graceNeededMs(parts.delayMs, parts.killTimeoutMs);
   const seconds = Math.ceil((statedMs ?? neededMs) / 1000);
   const warning = statedMs !== undefined && statedMs < neededMs ? tooShort(parts, statedMs, statedAs, neededMs) : undefined;
   return { neededMs, seconds, warning };

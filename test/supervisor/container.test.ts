@@ -55,7 +55,7 @@ describe('container mode', () => {
     const mode = start.find((record) => String(record.msg).startsWith('container mode'));
     assert.match(
       String(mode?.msg),
-      /^container mode \(detected a container: DROVER_CONTAINER=1\): on SIGTERM drover keeps serving for shutdown_delay 1\.5 s while endpoints are removed, then drains for at most kill_timeout 5 s: give it a grace period over 6\.5 s/,
+      /^container mode \(detected a container: DROVER_CONTAINER=1\): on SIGTERM drover keeps serving for shutdown_delay 1\.5 s while endpoints are removed, then drains for at most kill_timeout 5 s: give it a grace period of at least 12 s, 5 s of it for drover to exit \(Kubernetes'/,
     );
     // Whether clustering in here is advised, as drover doctor says it.
     assert.match(String(mode?.msg), /; 2 workers share this container's CPUs; drover doctor shows why, drover bench whether it pays$/);
