@@ -76,10 +76,12 @@ describe('WebSocket clients of a draining worker', () => {
         assert.deepEqual(new Set(client.closes.map((close) => close.code)), new Set([1012]), 'a clean close: Service Restart, never 1006');
         assert.ok(!oldPids.has(await client.ask()), 'back on a new worker');
       }
-      // Each old worker's clients were closed one after another across the window, not at once.
+      // Each old worker's clients were closed one after another across the window, not at
+      // once. node:cluster's round-robin hands a connection to whichever worker is free
+      // first, so on a busy machine 40 clients may split 32 to 8: a handful is enough here.
       for (const pid of oldPids) {
         const times = clients.map((client) => client.closes.find((close) => close.pid === pid)?.at).filter((at) => at !== undefined).sort((a, b) => a - b);
-        assert.ok(times.length >= 10, `worker ${pid} had ${times.length} clients`);
+        assert.ok(times.length >= 5, `worker ${pid} had ${times.length} clients`);
         const spread = times.at(-1)! - times[0]!;
         assert.ok(spread >= windowMs / 2, `worker ${pid}: closes spread over ${Math.round(spread)} ms of a ${windowMs} ms window`);
         assert.ok(new Set(times.map(Math.round)).size >= times.length / 2, `worker ${pid}: distinct close moments`);
@@ -87,8 +89,9 @@ describe('WebSocket clients of a draining worker', () => {
       assert.doesNotMatch(drover.output, /killed/);
     } finally {
       for (const client of clients) client.stop();
+      // Stopped even when an assertion failed, so that the next test can use the name.
+      drover.signal('SIGTERM');
     }
-    drover.signal('SIGTERM');
     assert.equal((await drover.exited).code, 0);
   });
 
