@@ -57,13 +57,15 @@ export class MemberSet {
     return [...this.#open.values()].map((entry) => entry.member);
   }
 
-  /** The member with the fewest connections open; of those tied, the `turn`-th (modulo their number). Allocates nothing: it runs for every connection. */
+  /** The member with the fewest connections open; of those tied, the `turn`-th (modulo their number). It builds no arrays: it runs for every connection. */
   fewest(turn: number): Member | undefined {
     let fewest = Infinity;
     let tied = 0;
     for (const entry of this.#open.values()) {
-      if (entry.connections < fewest) [fewest, tied] = [entry.connections, 1];
-      else if (entry.connections === fewest) tied += 1;
+      if (entry.connections < fewest) {
+        fewest = entry.connections;
+        tied = 1;
+      } else if (entry.connections === fewest) tied += 1;
     }
     let index = turn % Math.max(tied, 1);
     for (const entry of this.#open.values()) if (entry.connections === fewest && index-- === 0) return entry.member;
