@@ -37,6 +37,15 @@ const CGROUP_RUNTIMES: [RegExp, string][] = [
   [/lxc/, 'LXC'],
 ];
 
+/** The container runtime a /proc/<pid>/cgroup file names, and the line that names it; also `drover doctor`'s. */
+export function runtimeInCgroup(cgroup: string | undefined): { runtime: string; line: string } | undefined {
+  for (const [pattern, runtime] of CGROUP_RUNTIMES) {
+    const line = cgroup?.split('\n').find((entry) => pattern.test(entry));
+    if (line) return { runtime, line: line.trim() };
+  }
+  return undefined;
+}
+
 /** The sign that drover runs in a container, most specific first; undefined when none is found. */
 export function detectContainer(facts: ContainerFacts = currentContainerFacts()): ContainerSign | undefined {
   const { root, env, pid } = facts;
@@ -49,11 +58,8 @@ export function detectContainer(facts: ContainerFacts = currentContainerFacts())
   if (existsSync(path.join(root, 'run/.containerenv'))) return { runtime: 'podman', evidence: '/run/.containerenv exists' };
   // systemd's convention, set by podman, systemd-nspawn and LXC.
   if (env.container) return { runtime: env.container, evidence: `container=${env.container} is set` };
-  const cgroup = readText(root, 'proc/self/cgroup');
-  for (const [pattern, runtime] of CGROUP_RUNTIMES) {
-    const line = cgroup?.split('\n').find((entry) => pattern.test(entry));
-    if (line) return { runtime, evidence: `/proc/self/cgroup: ${line.trim()}` };
-  }
+  const inCgroup = runtimeInCgroup(readText(root, 'proc/self/cgroup'));
+  if (inCgroup) return { runtime: inCgroup.runtime, evidence: `/proc/self/cgroup: ${inCgroup.line}` };
   if (pid === 1) return { runtime: 'a container (PID 1)', evidence: 'drover is PID 1' };
   return undefined;
 }

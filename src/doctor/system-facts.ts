@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { detectContainer } from '../capacity/index.js';
+import { detectContainer, runtimeInCgroup } from '../capacity/index.js';
 import { packageRunner } from '../cli/entry-warnings.js';
 import { known, readUnder, unknown, type Fact } from './fact.js';
 import type { DoctorHost } from './host.js';
@@ -20,15 +20,13 @@ export interface SystemFacts {
   openFiles: Fact<{ soft: number | 'unlimited'; hard: number | 'unlimited' }>;
 }
 
-// Names in a cgroup path that say a container runtime made it.
-const CONTAINER_CGROUP = /\b(docker|kubepods|containerd|libpod|lxc|crio)\b/;
 // Inits made for containers: they reap orphans and pass signals on.
 const CONTAINER_INITS = /^(tini|tini-static|dumb-init|docker-init|catatonit|s6-svscan|runsvdir|supervisord)$/;
 
 export function readSystemFacts(host: DoctorHost): SystemFacts {
   const exists = (file: string) => existsSync(path.join(host.root, file));
   const cgroupText = ['proc/1/cgroup', 'proc/self/cgroup'].map((file) => readUnder(host.root, file)).find((read) => 'text' in read);
-  const cgroupHint = cgroupText && 'text' in cgroupText ? CONTAINER_CGROUP.exec(cgroupText.text)?.[1] : undefined;
+  const cgroupRuntime = runtimeInCgroup(cgroupText && 'text' in cgroupText ? cgroupText.text : undefined)?.runtime;
 
   // The same test `drover run` uses for container mode (src/capacity/container.ts).
   const sign = detectContainer({ root: host.root, env: host.env, pid: host.pid });
@@ -39,7 +37,7 @@ export function readSystemFacts(host: DoctorHost): SystemFacts {
   let kubernetes: Fact<boolean>;
   if (host.env.KUBERNETES_SERVICE_HOST) kubernetes = known(true, '$KUBERNETES_SERVICE_HOST is set');
   else if (exists('var/run/secrets/kubernetes.io/serviceaccount')) kubernetes = known(true, '/var/run/secrets/kubernetes.io/serviceaccount exists');
-  else if (cgroupHint === 'kubepods') kubernetes = known(true, 'the cgroup path names kubepods');
+  else if (cgroupRuntime === 'Kubernetes') kubernetes = known(true, 'the cgroup path names kubepods');
   else kubernetes = known(false, 'no $KUBERNETES_SERVICE_HOST, service account or kubepods cgroup');
 
   const cmdline = readUnder(host.root, 'proc/1/cmdline');
