@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { io as ioClient } from 'socket.io-client';
-import { DroverProcess, ROOT, example, fixture, runDrover } from '../helpers/drover-process.js';
+import { DroverProcess, ROOT, example, fixture, runDrover, sleep } from '../helpers/drover-process.js';
 import { freePort, get, keepAliveLoad } from '../helpers/http.js';
 import { connected } from '../helpers/socketio.js';
 
@@ -25,9 +25,23 @@ function pidFrom(port: number, path = '/', localAddress = '127.0.0.1'): Promise<
   });
 }
 
+// Supervisors a test started with balanced(): one that an assertion failure left running
+// is killed after its test, so that the next test can use the same app name.
+const running = new Set<DroverProcess>();
+afterEach(async () => {
+  for (const drover of running) {
+    if (drover.child.exitCode === null && drover.child.signalCode === null) {
+      drover.killGroup();
+      await drover.exited;
+    }
+  }
+  running.clear();
+});
+
 async function balanced(policy: string, extra: string[] = []) {
   const port = await freePort();
   const drover = new DroverProcess(['run', HELLO, '-i', '2', '--balance', policy, ...extra], { env: { PORT: String(port) } });
+  running.add(drover);
   await drover.waitUntilListening();
   return { drover, port };
 }
@@ -36,10 +50,16 @@ describe('balance', () => {
   it('least-connections: while one worker holds a slow request, new connections go to the other', async () => {
     const { drover, port } = await balanced('least-connections');
     const first = await pidFrom(port);
-    const slow = pidFrom(port, '/slow?ms=1500');
+    const slow = pidFrom(port, '/slow?ms=3000');
     // The slow request went to the other worker (least connections, after `first` closed); the next ones avoid it.
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const next = [await pidFrom(port), await pidFrom(port), await pidFrom(port)];
+    // A worker reports a closed connection after its client has read the answer, so
+    // each request waits a moment for the last one's close to be counted: otherwise the
+    // two workers look tied, with one open each, and a tie goes either way.
+    const next: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await sleep(150);
+      next.push(await pidFrom(port));
+    }
     const slowPid = await slow;
     assert.notEqual(slowPid, undefined);
     assert.ok(next.every((pid) => pid !== slowPid), `connections avoided the busy worker ${slowPid}: ${next} (first ${first})`);
@@ -108,6 +128,7 @@ describe('balance', () => {
     it(`Socket.IO with its default transports (long-polling first) on 2 workers, sticky by ${key}: 20 of 20 connect, every emit answered, a broadcast reaches 20 of 20`, async () => {
       const port = await freePort();
       const drover = new DroverProcess(['run', framework('socketio-cluster-adapter.cjs'), '-i', '2', '--balance', 'sticky', '--sticky-key', key], { env: { PORT: String(port) } });
+      running.add(drover);
       await drover.waitUntilListening(15_000);
       const clients: ReturnType<typeof ioClient>[] = [];
       try {
@@ -145,6 +166,7 @@ describe('balance', () => {
   it('a worker that can no longer take a connection (its server closed) refuses it, and it goes to the other: none left hanging', async () => {
     const port = await freePort();
     const drover = new DroverProcess(['run', fixture('closes-server-in-slot-0.cjs'), '-i', '2', '--balance', 'least-connections'], { env: { PORT: String(port) } });
+    running.add(drover);
     await drover.waitUntilListening();
     await new Promise((resolve) => setTimeout(resolve, 600));
     const answers = [];
