@@ -4,8 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { describe, it } from 'node:test';
 import { DROVER_HOME, DroverProcess, example, fixture, runDrover } from '../helpers/drover-process.js';
-import http from 'node:http';
-import { freePort, get } from '../helpers/http.js';
+import { freePort, keepAliveLoad } from '../helpers/http.js';
 
 // The control socket every `drover run` serves, and the commands that use it.
 
@@ -85,19 +84,7 @@ describe('control socket', () => {
 
   it('scale up and down under keep-alive load: no failed request', async () => {
     const app = await startApp('scaled', 2);
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
-    const failures: string[] = [];
-    let ok = 0;
-    let stop = false;
-    const client = async () => {
-      while (!stop) {
-        await get(`${app.url}/`, { agent }).then(
-          (reply) => (reply.status === 200 ? (ok += 1) : failures.push(`status ${reply.status}`)),
-          (error: Error) => failures.push(error.message),
-        );
-      }
-    };
-    const clients = Array.from({ length: 10 }, client);
+    const load = keepAliveLoad(`${app.url}/`, 10);
     const counts: number[] = [];
     try {
       for (const change of ['+2', '-3', '3', '-1']) {
@@ -108,13 +95,11 @@ describe('control socket', () => {
         counts.push(status!.workers.length);
       }
     } finally {
-      stop = true;
-      await Promise.all(clients);
-      agent.destroy();
+      await load.stop();
     }
     assert.deepEqual(counts, [4, 1, 3, 2]);
-    assert.deepEqual(failures, []);
-    assert.ok(ok > 100, `requests: ${ok}`);
+    assert.deepEqual(load.tally.failures, []);
+    assert.ok(load.tally.ok > 100, `requests: ${load.tally.ok}`);
     app.signal('SIGTERM');
     assert.equal((await app.exited).code, 0);
   });

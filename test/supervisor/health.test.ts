@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 // The built supervisor: its workers preload dist/worker/runtime.js.
 import { Supervisor, validateAppOptions, type TimelineEvent } from '../../dist/index.js';
 import { STACK_CAPTURE_TIMEOUT_MS } from '../../dist/inspector/index.js';
 import { DroverProcess, fixture, scratchDir, sleep, waitFor } from '../helpers/drover-process.js';
-import { freePort, get } from '../helpers/http.js';
+import { freePort, get, keepAliveLoad } from '../helpers/http.js';
 
 // Health supervision with real workers: heartbeats, the memory limit, the app's own
 // health check, the figures each worker reports, and the timeline that explains it all.
@@ -91,19 +90,7 @@ describe('health supervision', () => {
     );
     await drover.waitUntilListening();
     const url = `http://127.0.0.1:${port}`;
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
-    let ok = 0;
-    const failures: string[] = [];
-    let stop = false;
-    const client = async () => {
-      while (!stop) {
-        await get(`${url}/`, { agent }).then(
-          (reply) => (reply.status === 200 ? (ok += 1) : failures.push(`status ${reply.status}`)),
-          (error: Error) => failures.push(error.message),
-        );
-      }
-    };
-    const clients = Array.from({ length: 10 }, client);
+    const load = keepAliveLoad(`${url}/`, 10);
     try {
       for (let i = 0; i < 40 && !/replaced \(memory-limit\)/.test(drover.stdout); i++) {
         await get(`${url}/leak?mb=25`);
@@ -112,13 +99,11 @@ describe('health supervision', () => {
       await drover.waitForOutput(/worker \d replaced \(memory-limit\): pid \d+ serving, pid \d+ draining/, 10_000);
       await sleep(500);
     } finally {
-      stop = true;
-      await Promise.all(clients);
-      agent.destroy();
+      await load.stop();
     }
     assert.match(drover.stderr, /worker \d \(pid \d+\): RSS \d+ MiB is over max_memory_restart 150 MiB: starting its replacement, then draining it/);
-    assert.deepEqual(failures, []);
-    assert.ok(ok > 100, `requests served: ${ok}`);
+    assert.deepEqual(load.tally.failures, []);
+    assert.ok(load.tally.ok > 100, `requests served: ${load.tally.ok}`);
     drover.signal('SIGTERM');
     assert.equal((await drover.exited).code, 0);
   });

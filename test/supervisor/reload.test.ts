@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { after, describe, it } from 'node:test';
 import { DroverProcess, fixture, sleep, waitFor } from '../helpers/drover-process.js';
-import { freePort, get } from '../helpers/http.js';
+import { freePort, get, keepAliveLoad } from '../helpers/http.js';
 
 // Rolling reload (SIGUSR2 / SIGHUP to `drover run`) with real workers and real clients.
 
@@ -47,27 +47,7 @@ describe('rolling reload', () => {
   it('3 reloads under keep-alive load from 20 connections: no failed request, every slot a new pid', async () => {
     const { drover, url } = await startReloadable();
     const before = await pidsBySlot(url);
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 20 });
-    let ok = 0;
-    let failed = 0;
-    const failures: string[] = [];
-    let stop = false;
-    const client = async () => {
-      while (!stop) {
-        try {
-          const reply = await get(`${url}/`, { agent });
-          if (reply.status === 200) ok += 1;
-          else {
-            failed += 1;
-            failures.push(`status ${reply.status}`);
-          }
-        } catch (error) {
-          failed += 1;
-          failures.push((error as Error).message);
-        }
-      }
-    };
-    const clients = Array.from({ length: 20 }, client);
+    const load = keepAliveLoad(`${url}/`, 20);
     try {
       await sleep(300);
       for (let i = 1; i <= 3; i++) {
@@ -75,11 +55,10 @@ describe('rolling reload', () => {
         await sleep(300);
       }
     } finally {
-      stop = true;
-      await Promise.all(clients);
-      agent.destroy();
+      await load.stop();
     }
 
+    const { ok, failed, failures } = load.tally;
     assert.equal(failed, 0, `failed requests: ${failures.slice(0, 5).join('; ')}`);
     assert.ok(ok > 200, `requests served: ${ok}`);
     assert.equal(drover.output.match(/reload done in/g)?.length, 3);
