@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { io as ioClient } from 'socket.io-client';
 import { DroverProcess, ROOT, example, fixture, runDrover, sleep } from '../helpers/drover-process.js';
 import { freePort, get, keepAliveLoad } from '../helpers/http.js';
@@ -25,23 +25,9 @@ function pidFrom(port: number, path = '/', localAddress = '127.0.0.1'): Promise<
   });
 }
 
-// Supervisors a test started with balanced(): one that an assertion failure left running
-// is killed after its test, so that the next test can use the same app name.
-const running = new Set<DroverProcess>();
-afterEach(async () => {
-  for (const drover of running) {
-    if (drover.child.exitCode === null && drover.child.signalCode === null) {
-      drover.killGroup();
-      await drover.exited;
-    }
-  }
-  running.clear();
-});
-
 async function balanced(policy: string, extra: string[] = []) {
   const port = await freePort();
   const drover = new DroverProcess(['run', HELLO, '-i', '2', '--balance', policy, ...extra], { env: { PORT: String(port) } });
-  running.add(drover);
   await drover.waitUntilListening();
   return { drover, port };
 }
@@ -128,7 +114,6 @@ describe('balance', () => {
     it(`Socket.IO with its default transports (long-polling first) on 2 workers, sticky by ${key}: 20 of 20 connect, every emit answered, a broadcast reaches 20 of 20`, async () => {
       const port = await freePort();
       const drover = new DroverProcess(['run', framework('socketio-cluster-adapter.cjs'), '-i', '2', '--balance', 'sticky', '--sticky-key', key], { env: { PORT: String(port) } });
-      running.add(drover);
       await drover.waitUntilListening(15_000);
       const clients: ReturnType<typeof ioClient>[] = [];
       try {
@@ -166,7 +151,6 @@ describe('balance', () => {
   it('a worker that can no longer take a connection (its server closed) refuses it, and it goes to the other: none left hanging', async () => {
     const port = await freePort();
     const drover = new DroverProcess(['run', fixture('closes-server-in-slot-0.cjs'), '-i', '2', '--balance', 'least-connections'], { env: { PORT: String(port) } });
-    running.add(drover);
     await drover.waitUntilListening();
     await new Promise((resolve) => setTimeout(resolve, 600));
     const answers = [];

@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { after } from 'node:test';
+import { after, afterEach, beforeEach } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 // Start the real `drover` CLI as a child process, in its own process group, so that a
@@ -38,6 +38,21 @@ after(() => {
   for (const dir of [DROVER_HOME, ...scratchDirs]) rmSync(dir, { recursive: true, force: true });
 });
 
+// A drover started by a test itself (not by a `before` hook, for several tests) that
+// the test left running, because an assertion failed before it stopped it, is killed
+// once the test ends: otherwise the next test of the file that runs the same app name
+// is refused with "already running", and one failure reads as many.
+let inTest: Set<DroverProcess> | undefined;
+beforeEach(() => {
+  inTest = new Set();
+});
+afterEach(async () => {
+  const left = [...(inTest ?? [])].filter((drover) => drover.child.exitCode === null && drover.child.signalCode === null);
+  inTest = undefined;
+  for (const drover of left) drover.killGroup();
+  await Promise.all(left.map((drover) => drover.exited));
+});
+
 /** A new empty folder under the system's temporary folder, removed when the test file ends. */
 export function scratchDir(name: string): string {
   const dir = mkdtempSync(`${tmpdir()}/drover-${name}-`);
@@ -64,6 +79,7 @@ export class DroverProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     started.add(this);
+    inTest?.add(this);
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
     this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));

@@ -89,9 +89,8 @@ describe('WebSocket clients of a draining worker', () => {
       assert.doesNotMatch(drover.output, /killed/);
     } finally {
       for (const client of clients) client.stop();
-      // Stopped even when an assertion failed, so that the next test can use the name.
-      drover.signal('SIGTERM');
     }
+    drover.signal('SIGTERM');
     assert.equal((await drover.exited).code, 0);
   });
 
