@@ -1,27 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import http from 'node:http';
+import { get, type Reply } from './http.js';
 
 // Talking to an admin listener as Prometheus, a probe or a person with curl would.
 
-export interface AdminReply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
 /** GET `path` from an admin listener on loopback, with a bearer token if given. */
-export function adminGet(port: number, path: string, token?: string): Promise<AdminReply> {
-  return new Promise((resolve, reject) => {
-    const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
-    const req = http.get({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      res.on('error', reject);
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error(`timeout: ${path}`)));
-    req.on('error', reject);
-  });
+export function adminGet(port: number, path: string, token?: string): Promise<Reply> {
+  return get(`http://127.0.0.1:${port}${path}`, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
 }
 
 /** Where `promtool` is, or undefined (the Debian package `prometheus` has it). */

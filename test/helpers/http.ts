@@ -34,10 +34,10 @@ export interface Reply {
   json<T = Record<string, unknown>>(): T;
 }
 
-/** GET a URL on loopback; rejects on socket errors. */
-export function get(url: string, options: { agent?: http.Agent; timeoutMs?: number } = {}): Promise<Reply> {
+/** GET a URL on loopback, with optional headers; rejects on socket errors, or after `timeoutMs` (10 s). */
+export function get(url: string, options: { agent?: http.Agent; timeoutMs?: number; headers?: http.OutgoingHttpHeaders } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: options.agent ?? new http.Agent({ keepAlive: false }) }, (res) => {
+    const req = http.get(url, { agent: options.agent ?? new http.Agent({ keepAlive: false }), headers: options.headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { AppOptions } from '../../src/config/index.js';
 import { nginxSite } from '../../src/init/nginx.js';
-import { loadLoop, type LoadTally as AnswerTally } from './http.js';
+import { get, loadLoop, type LoadTally as AnswerTally } from './http.js';
 
 // Several drover "hosts" behind a real nginx, sharing a real redis-server, on loopback:
 // each host is a `drover run` of its own (its own DROVER_HOME, as on its own machine)
@@ -96,7 +96,7 @@ export class Host {
   /** GET /readyz from this host's admin listener: its status, 0 when nothing answers. */
   async readyz(): Promise<number> {
     try {
-      return (await request(`http://${this.address}:${this.cluster.adminPort}/readyz`)).status;
+      return (await get(`http://${this.address}:${this.cluster.adminPort}/readyz`)).status;
     } catch {
       return 0;
     }
@@ -182,7 +182,7 @@ export async function startMultihost(options: MultihostOptions): Promise<Multiho
     const nginxConf = nginxMainConf(nginxDir, nginxPort!, hosts.map((host) => `${host.address}:${appPort}`));
     nginx = await startNginx(nginxDir, nginxConf, groups);
     const url = `http://127.0.0.1:${nginxPort}`;
-    await waitUntil(async () => (await request(`${url}/nginx-health`).catch(() => ({ status: 0 }))).status === 200, 10_000, 'nginx to answer');
+    await waitUntil(async () => (await get(`${url}/nginx-health`).catch(() => ({ status: 0 }))).status === 200, 10_000, 'nginx to answer');
     return { url, redisUrl, hosts, nginxConf, stop };
   } catch (error) {
     await stop();
@@ -250,29 +250,9 @@ function canListen(port: number, host: string): Promise<boolean> {
   });
 }
 
-export interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** GET `url` with optional headers; rejects on a socket error or after 10 s. */
-export function request(url: string, options: { agent?: http.Agent; headers?: http.OutgoingHttpHeaders } = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: options.agent ?? false, headers: options.headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      res.on('error', reject);
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error(`timeout: ${url}`)));
-    req.on('error', reject);
-  });
-}
-
 /** Log in through `url` (nginx): the session cookie, `connect.sid=...`, to send as a Cookie header. */
 export async function login(url: string): Promise<string> {
-  const answer = await request(`${url}/login`);
+  const answer = await get(`${url}/login`);
   const cookie = answer.headers['set-cookie']?.find((line) => line.startsWith('connect.sid='));
   if (answer.status !== 200 || cookie === undefined) throw new Error(`login: ${answer.status} ${answer.body}`);
   return cookie.split(';')[0]!;
@@ -280,7 +260,7 @@ export async function login(url: string): Promise<string> {
 
 /** Who `cookie` is on `url` (GET /me): the user and the host that answered. */
 export async function whoIs(url: string, cookie: string): Promise<{ host: string; user: string | null }> {
-  const answer = await request(`${url}/me`, { headers: { cookie } });
+  const answer = await get(`${url}/me`, { headers: { cookie } });
   if (answer.status !== 200) throw new Error(`${url}/me: ${answer.status} ${answer.body}`);
   const { host, user } = JSON.parse(answer.body) as { host: string; user: string | null };
   return { host, user };
@@ -305,7 +285,7 @@ export function sessionLoad(url: string, cookie: string, connections: number, us
   return loadLoop(tally, connections, agent, async () => {
     const started = performance.now();
     try {
-      const answer = await request(`${url}/me`, { agent, headers: { cookie } });
+      const answer = await get(`${url}/me`, { agent, headers: { cookie } });
       const body = answer.status === 200 ? (JSON.parse(answer.body) as { host: string; user: string | null }) : undefined;
       if (body?.user !== user) return body ? `user ${body.user} from ${body.host}` : `status ${answer.status}: ${answer.body.slice(0, 200)}`;
       tally.byHost[body.host] = (tally.byHost[body.host] ?? 0) + 1;
