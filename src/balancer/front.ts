@@ -146,8 +146,9 @@ export class Front {
   #retry(id: number, from: number): void {
     const entry = this.#inFlight.get(id);
     if (!entry || entry.member.pid !== from) return;
-    (entry.tried ??= new Set()).add(entry.member.pid);
-    const next = this.#pickExcept(entry);
+    const tried = (entry.tried ??= new Set());
+    tried.add(entry.member.pid);
+    const next = this.#pickExcept(entry.facts, tried);
     if (!next) {
       this.#inFlight.delete(id);
       entry.handle.close();
@@ -163,9 +164,8 @@ export class Front {
     return this.#pool.live().filter((worker) => this.#policy.includes(worker.pid));
   }
 
-  #pickExcept(entry: InFlight): Member | undefined {
-    const member = this.#policy.pick(entry.facts);
-    const tried = entry.tried ?? new Set();
+  #pickExcept(facts: ConnectionFacts, tried: Set<number>): Member | undefined {
+    const member = this.#policy.pick(facts);
     if (member && !tried.has(member.pid)) return member;
     // A sticky pick gives the same one again: any other ready worker will do.
     const other = this.#serving().find((worker) => !tried.has(worker.pid));
